@@ -1,0 +1,1 @@
+//! adnet facade (being written).
