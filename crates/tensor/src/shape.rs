@@ -215,7 +215,10 @@ mod tests {
         assert_eq!(b(&[], &[5, 2])?, Shape::from([5, 2]));
         assert_eq!(b(&[0, 1], &[1, 3])?, Shape::from([0, 3]));
         let err = b(&[2, 3], &[3, 2]).unwrap_err();
-        assert_eq!(err.to_string(), "add: incompatible shapes [2, 3] and [3, 2]");
+        assert_eq!(
+            err.to_string(),
+            "add: incompatible shapes [2, 3] and [3, 2]"
+        );
         Ok(())
     }
 
@@ -223,7 +226,10 @@ mod tests {
     fn broadcast_strides_zero_on_broadcast_axes() {
         let s = Shape::from([3, 1]);
         assert!(s.broadcasts_to(&Shape::from([2, 3, 4])));
-        assert_eq!(s.broadcast_strides(&Shape::from([2, 3, 4])).as_slice(), &[0, 1, 0]);
+        assert_eq!(
+            s.broadcast_strides(&Shape::from([2, 3, 4])).as_slice(),
+            &[0, 1, 0]
+        );
         assert!(!Shape::from([3]).broadcasts_to(&Shape::from([4])));
     }
 
@@ -232,7 +238,14 @@ mod tests {
         let s = Shape::from([2, 3]);
         assert_eq!(s.axis("sum", -1)?, 1);
         assert_eq!(s.axis("sum", 0)?, 0);
-        assert!(matches!(s.axis("sum", 2), Err(TensorError::AxisOutOfRange { axis: 2, rank: 2, .. })));
+        assert!(matches!(
+            s.axis("sum", 2),
+            Err(TensorError::AxisOutOfRange {
+                axis: 2,
+                rank: 2,
+                ..
+            })
+        ));
         Ok(())
     }
 }

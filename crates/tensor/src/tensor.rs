@@ -145,7 +145,8 @@ impl Tensor {
         dtype: DType,
         rng: &mut impl Rng,
     ) -> Result<Tensor> {
-        if !(low < high) || !low.is_finite() || !high.is_finite() {
+        let valid = low.is_finite() && high.is_finite() && low < high;
+        if !valid {
             return Err(TensorError::InvalidArgument {
                 op: "uniform",
                 reason: format!("need finite low < high, got {low} and {high}"),
@@ -178,7 +179,8 @@ impl Tensor {
         dtype: DType,
         rng: &mut impl Rng,
     ) -> Result<Tensor> {
-        if !(std >= 0.0) || !std.is_finite() || !mean.is_finite() {
+        let valid = std.is_finite() && mean.is_finite() && std >= 0.0;
+        if !valid {
             return Err(TensorError::InvalidArgument {
                 op: "normal",
                 reason: format!("need finite mean and std >= 0, got {mean} and {std}"),
@@ -298,8 +300,8 @@ impl Tensor {
     /// # Errors
     /// [`TensorError::InvalidArgument`] when the index has the wrong length or is out of bounds.
     pub fn get(&self, index: &[usize]) -> Result<f64> {
-        let in_bounds = index.len() == self.rank()
-            && index.iter().zip(self.dims()).all(|(&i, &d)| i < d);
+        let in_bounds =
+            index.len() == self.rank() && index.iter().zip(self.dims()).all(|(&i, &d)| i < d);
         if !in_bounds {
             return Err(TensorError::InvalidArgument {
                 op: "get",
@@ -450,7 +452,13 @@ mod tests {
     #[test]
     fn random_constructors_are_seeded_and_in_range() -> Result<()> {
         let draw = |seed| -> Result<Tensor> {
-            Tensor::normal([1000], 1.0, 2.0, DType::F64, &mut StdRng::seed_from_u64(seed))
+            Tensor::normal(
+                [1000],
+                1.0,
+                2.0,
+                DType::F64,
+                &mut StdRng::seed_from_u64(seed),
+            )
         };
         assert_eq!(draw(3)?, draw(3)?);
         let values = draw(3)?.to_f64_vec();
@@ -469,7 +477,10 @@ mod tests {
     fn arange_matches_numpy() -> Result<()> {
         let t = Tensor::arange(0.0, 1.0, 0.25, DType::F64)?;
         assert_eq!(t.to_f64_vec(), vec![0.0, 0.25, 0.5, 0.75]);
-        assert_eq!(Tensor::arange(3.0, 0.0, -1.0, DType::F32)?.to_f64_vec(), vec![3.0, 2.0, 1.0]);
+        assert_eq!(
+            Tensor::arange(3.0, 0.0, -1.0, DType::F32)?.to_f64_vec(),
+            vec![3.0, 2.0, 1.0]
+        );
         assert!(Tensor::arange(0.0, 1.0, 0.0, DType::F32).is_err());
         Ok(())
     }

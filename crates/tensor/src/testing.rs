@@ -45,6 +45,22 @@ pub fn assert_tensors_close(actual: &Tensor, expected: &Tensor, tol: f64) {
     }
 }
 
+/// The row-major multi-index of flat position `flat` in `dims` (naive references index with
+/// it).
+pub fn unravel(mut flat: usize, dims: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; dims.len()];
+    for (i, &d) in index.iter_mut().zip(dims).rev() {
+        *i = flat % d;
+        flat /= d;
+    }
+    index
+}
+
+/// The flat row-major position of a multi-index in `dims`.
+pub fn ravel(index: &[usize], dims: &[usize]) -> usize {
+    index.iter().zip(dims).fold(0, |acc, (&i, &d)| acc * d + i)
+}
+
 /// The default tolerance for comparing a kernel with its naive reference in `dtype`.
 pub fn tolerance(dtype: DType) -> f64 {
     match dtype {

@@ -1,7 +1,7 @@
 //! Every numeric kernel of adnet, for `f32` and `f64`.
 //!
 //! A kernel reads its inputs and writes its result into an output tensor it is given, which it
-//! first [resets](Tensor::reset) to the result's shape and dtype: the allocation is reused, so a
+//! first [resets](crate::Tensor::reset) to the result's shape and dtype: the allocation is reused, so a
 //! plan that runs the same kernels again allocates nothing. Inputs and output are distinct
 //! tensors (Rust's borrow rules guarantee it). Each family's shape rule is a public function
 //! (`*_shape`) so that graph ops check shapes with exactly the code the kernel uses.
@@ -13,6 +13,7 @@ pub mod binary;
 pub mod layout;
 pub mod matmul;
 pub mod reduce;
+pub mod scalar;
 pub mod softmax;
 pub mod unary;
 

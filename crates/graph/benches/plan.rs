@@ -1,0 +1,186 @@
+//! Plan benchmarks, each beside its hand-written baseline in the same group so the ratio is
+//! measured in one sitting:
+//! - `w1/forward`: the lecture's network (f64 scalars, new input each run) against
+//!   straight-line Rust computing the same formula;
+//! - `w2/forward/N`: the random scalar DAG of N nodes against a flat struct-of-arrays tape;
+//! - `w2/build/N`, `w2/compile/N`: graph construction and compilation, timed apart.
+//!
+//! Run: `cargo bench -p adnet-graph --bench plan`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use adnet_graph::random::{random_dag, RandomDag, RandomDagConfig};
+use adnet_graph::{Graph, NodeId, NodeKind};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+fn lecture(g: &Graph) -> adnet_graph::Result<(NodeId, NodeId, NodeId)> {
+    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
+    let alpha = g.scalar_param("alpha", 0.8)?;
+    let beta = g.scalar_param("beta", 1.2)?;
+    let gamma = g.scalar_param("gamma", 2.0)?;
+    let p = alpha * x + y.exp();
+    let q = (beta * x + y).ln();
+    let u = (p + q) / gamma;
+    let v = p * q;
+    let o = u * v.ln() + v * u.ln();
+    Ok((x.id(), y.id(), o.id()))
+}
+
+#[inline(never)]
+fn lecture_by_hand(x: f64, y: f64, alpha: f64, beta: f64, gamma: f64) -> f64 {
+    let p = alpha * x + y.exp();
+    let q = (beta * x + y).ln();
+    let u = (p + q) / gamma;
+    let v = p * q;
+    u * v.ln() + v * u.ln()
+}
+
+fn w1(c: &mut Criterion) {
+    let mut group = c.benchmark_group("w1/forward");
+    let g = Graph::new();
+    let (x, y, o) = lecture(&g).expect("the lecture network builds");
+    let mut plan = g.compile([o]).expect("compiles");
+    plan.set_scalar(y, 0.5).expect("y is an input");
+    let mut i = 0u64;
+    group.bench_function("plan", |b| {
+        b.iter(|| {
+            i += 1;
+            plan.set_scalar(x, black_box(1.0 + 1e-6 * (i % 100_000) as f64))
+                .expect("x is an input");
+            plan.run(&g).expect("runs");
+            black_box(plan.scalar(o).expect("o is an output"))
+        })
+    });
+    let mut i = 0u64;
+    group.bench_function("handwritten", |b| {
+        b.iter(|| {
+            i += 1;
+            let x = black_box(1.0 + 1e-6 * (i % 100_000) as f64);
+            black_box(lecture_by_hand(
+                x,
+                black_box(0.5),
+                black_box(0.8),
+                black_box(1.2),
+                black_box(2.0),
+            ))
+        })
+    });
+    group.finish();
+}
+
+/// The W2 DAG as a hand-written flat tape: struct of arrays, one pass.
+struct Tape {
+    codes: Vec<u8>,
+    lhs: Vec<u32>,
+    rhs: Vec<u32>,
+    values: Vec<f64>,
+    leaves: usize,
+    output: Vec<u32>,
+}
+
+impl Tape {
+    fn from_dag(g: &Graph, dag: &RandomDag) -> Tape {
+        let mut tape = Tape {
+            codes: Vec::new(),
+            lhs: Vec::new(),
+            rhs: Vec::new(),
+            values: dag
+                .leaf_values
+                .iter()
+                .map(|v| v.to_scalar().expect("scalar leaves"))
+                .collect(),
+            leaves: dag.leaves.len(),
+            output: Vec::new(),
+        };
+        // nodes are numbered leaves first, then op nodes in creation order
+        for &node in &dag.nodes {
+            let NodeKind::Op { op, inputs } = g.kind(node).expect("node exists") else {
+                unreachable!("dag nodes are ops")
+            };
+            let code = ["add", "sub", "mul", "tanh", "sin", "sigmoid"]
+                .iter()
+                .position(|&n| n == op.name())
+                .expect("a W2 op") as u8;
+            tape.codes.push(code);
+            tape.lhs.push(inputs[0].index() as u32);
+            tape.rhs.push(inputs.get(1).map_or(0, |i| i.index() as u32));
+            tape.values.push(0.0);
+        }
+        let first = dag.nodes.len().saturating_sub(16);
+        tape.output = dag.nodes[first..]
+            .iter()
+            .map(|n| n.index() as u32)
+            .collect();
+        tape
+    }
+
+    #[inline(never)]
+    fn forward(&mut self) -> f64 {
+        let v = &mut self.values;
+        for k in 0..self.codes.len() {
+            let a = v[self.lhs[k] as usize];
+            let b = v[self.rhs[k] as usize];
+            v[self.leaves + k] = match self.codes[k] {
+                0 => a + b,
+                1 => a - b,
+                2 => a * b,
+                3 => a.tanh(),
+                4 => a.sin(),
+                _ => 1.0 / (1.0 + (-a).exp()),
+            };
+        }
+        self.output.iter().map(|&o| v[o as usize]).sum()
+    }
+}
+
+fn w2(c: &mut Criterion) {
+    for &n in &[10_000usize, 100_000, 1_000_000] {
+        let mut group = c.benchmark_group("w2");
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_secs(1));
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("build", n), &n, |b, &n| {
+            b.iter(|| {
+                let g = Graph::new();
+                black_box(
+                    random_dag(&g, &RandomDagConfig::w2(n, 42))
+                        .expect("builds")
+                        .output,
+                )
+            })
+        });
+        let g = Graph::new();
+        let dag = random_dag(&g, &RandomDagConfig::w2(n, 42)).expect("builds");
+        group.bench_with_input(BenchmarkId::new("compile", n), &n, |b, _| {
+            b.iter(|| black_box(g.compile([dag.output]).expect("compiles").stats()))
+        });
+        let mut plan = g.compile([dag.output]).expect("compiles");
+        let read: Vec<NodeId> = plan.inputs().collect();
+        for (leaf, value) in dag.leaves.iter().zip(&dag.leaf_values) {
+            if read.contains(leaf) {
+                plan.set_input(*leaf, value).expect("leaf is an input");
+            }
+        }
+        println!("w2 N={n}: {:?}", plan.stats());
+        group.bench_with_input(BenchmarkId::new("forward/plan", n), &n, |b, _| {
+            b.iter(|| {
+                plan.run(&g).expect("runs");
+                black_box(plan.scalar(dag.output).expect("output"))
+            })
+        });
+        let mut tape = Tape::from_dag(&g, &dag);
+        plan.run(&g).expect("runs");
+        let expected = plan.scalar(dag.output).expect("output");
+        assert!((tape.forward() - expected).abs() <= 1e-9 * expected.abs().max(1.0));
+        group.bench_with_input(BenchmarkId::new("forward/tape", n), &n, |b, _| {
+            b.iter(|| black_box(tape.forward()))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, w1, w2);
+criterion_main!(benches);

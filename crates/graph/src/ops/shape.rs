@@ -1,0 +1,207 @@
+//! Shape ops: reshape, permute, transpose, broadcast_to, concat, slice and pad.
+
+use adnet_tensor::kernels;
+use adnet_tensor::{Shape, Tensor};
+
+use crate::op::{common_dtype, expect_arity};
+use crate::{Op, Result, TensorSpec};
+
+/// The same elements (row-major) under another shape with as many elements.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reshape {
+    /// The new shape.
+    pub shape: Shape,
+}
+
+impl Op for Reshape {
+    fn name(&self) -> &str {
+        "reshape"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let shape = kernels::reshape_shape(&inputs[0].shape, &self.shape)?;
+        Ok(TensorSpec::new(shape, inputs[0].dtype))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        Ok(kernels::reshape(x[0], &self.shape, y)?)
+    }
+    /// A one-element reshape keeps the value.
+    fn eval_scalar(&self, x: &[f64]) -> Result<f64> {
+        Ok(x[0])
+    }
+    fn label(&self) -> String {
+        format!("reshape({})", self.shape)
+    }
+}
+
+/// Reorders axes: `y.dims[i] = x.dims[perm[i]]`, as NumPy's `transpose(x, perm)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Permute {
+    /// A permutation of `0..rank`.
+    pub perm: Vec<usize>,
+}
+
+impl Op for Permute {
+    fn name(&self) -> &str {
+        "permute"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let shape = kernels::permute_shape(&inputs[0].shape, &self.perm)?;
+        Ok(TensorSpec::new(shape, inputs[0].dtype))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        Ok(kernels::permute(x[0], &self.perm, y)?)
+    }
+    fn label(&self) -> String {
+        format!("permute({:?})", self.perm)
+    }
+}
+
+/// Swaps the last two axes (the matrix transpose, batched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Transpose;
+
+impl Op for Transpose {
+    fn name(&self) -> &str {
+        "transpose"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let shape = &inputs[0].shape;
+        if shape.rank() < 2 {
+            return Err(adnet_tensor::TensorError::RankMismatch {
+                op: "transpose",
+                expected: 2,
+                shape: shape.clone(),
+            }
+            .into());
+        }
+        let mut perm: Vec<usize> = (0..shape.rank()).collect();
+        perm.swap(shape.rank() - 2, shape.rank() - 1);
+        Ok(TensorSpec::new(
+            kernels::permute_shape(shape, &perm)?,
+            inputs[0].dtype,
+        ))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        Ok(kernels::transpose(x[0], y)?)
+    }
+}
+
+/// Repeats the operand along broadcast axes to reach `shape` (NumPy's `broadcast_to`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BroadcastTo {
+    /// The target shape.
+    pub shape: Shape,
+}
+
+impl Op for BroadcastTo {
+    fn name(&self) -> &str {
+        "broadcast_to"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let shape = kernels::broadcast_to_shape(&inputs[0].shape, &self.shape)?;
+        Ok(TensorSpec::new(shape, inputs[0].dtype))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        Ok(kernels::broadcast_to(x[0], &self.shape, y)?)
+    }
+    fn label(&self) -> String {
+        format!("broadcast_to({})", self.shape)
+    }
+}
+
+/// Joins its operands along an existing axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Concat {
+    /// The axis joined along (negative counts from the end).
+    pub axis: isize,
+}
+
+impl Op for Concat {
+    fn name(&self) -> &str {
+        "concat"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        let dtype = common_dtype(self, inputs)?;
+        let first = inputs
+            .first()
+            .ok_or(adnet_tensor::TensorError::EmptyConcat)?;
+        let axis = first.shape.axis("concat", self.axis)?;
+        let shapes: Vec<&Shape> = inputs.iter().map(|s| &s.shape).collect();
+        Ok(TensorSpec::new(
+            kernels::concat_shape(&shapes, axis)?,
+            dtype,
+        ))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        let axis = x[0].shape().axis("concat", self.axis)?;
+        Ok(kernels::concat(x, axis, y)?)
+    }
+    fn label(&self) -> String {
+        format!("concat({})", self.axis)
+    }
+}
+
+/// Takes `start..end` along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slice {
+    /// The axis sliced (negative counts from the end).
+    pub axis: isize,
+    /// The first index taken.
+    pub start: usize,
+    /// One past the last index taken.
+    pub end: usize,
+}
+
+impl Op for Slice {
+    fn name(&self) -> &str {
+        "slice"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let axis = inputs[0].shape.axis("slice", self.axis)?;
+        let shape = kernels::slice_shape(&inputs[0].shape, axis, self.start, self.end)?;
+        Ok(TensorSpec::new(shape, inputs[0].dtype))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        let axis = x[0].shape().axis("slice", self.axis)?;
+        Ok(kernels::slice(x[0], axis, self.start, self.end, y)?)
+    }
+    fn label(&self) -> String {
+        format!("slice({}, {}..{})", self.axis, self.start, self.end)
+    }
+}
+
+/// Zero-pads along one axis: `before` zeros, the operand, `after` zeros (the adjoint of
+/// [`Slice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pad {
+    /// The axis padded (negative counts from the end).
+    pub axis: isize,
+    /// Zeros before.
+    pub before: usize,
+    /// Zeros after.
+    pub after: usize,
+}
+
+impl Op for Pad {
+    fn name(&self) -> &str {
+        "pad"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        expect_arity(self, inputs, 1)?;
+        let axis = inputs[0].shape.axis("pad", self.axis)?;
+        let shape = kernels::pad_shape(&inputs[0].shape, axis, self.before, self.after)?;
+        Ok(TensorSpec::new(shape, inputs[0].dtype))
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        let axis = x[0].shape().axis("pad", self.axis)?;
+        Ok(kernels::pad(x[0], axis, self.before, self.after, y)?)
+    }
+    fn label(&self) -> String {
+        format!("pad({}, {}, {})", self.axis, self.before, self.after)
+    }
+}
