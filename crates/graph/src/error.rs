@@ -128,6 +128,14 @@ pub enum GraphError {
         /// What the kernel reported.
         source: Box<GraphError>,
     },
+    /// An op with no derivative rule of the requested order.
+    #[error("{op} has no derivative of order {order}")]
+    NoDerivative {
+        /// The op's name.
+        op: String,
+        /// The order asked for (1 for the gradient, 2 for the derivative of the gradient, ...).
+        order: usize,
+    },
     /// An op argument outside its domain (a negative axis count, a bad slope, ...).
     #[error("{op}: {reason}")]
     InvalidArgument {

@@ -32,6 +32,7 @@
 mod build;
 mod dot;
 mod error;
+pub mod finite_diff;
 mod graph;
 mod op;
 pub mod ops;
@@ -43,6 +44,6 @@ mod var;
 
 pub use error::{GraphError, Result};
 pub use graph::{Graph, IntoNode, NodeId, NodeKind};
-pub use op::{common_dtype, expect_arity, Op, ScalarFn, TensorSpec};
+pub use op::{common_dtype, expect_arity, InputGrads, Op, ScalarFn, TensorSpec};
 pub use plan::{Plan, PlanStats};
 pub use var::Var;

@@ -5,7 +5,7 @@ use std::fmt;
 use adnet_tensor::{DType, Shape, Tensor};
 use smallvec::SmallVec;
 
-use crate::{GraphError, Result};
+use crate::{Graph, GraphError, NodeId, Result};
 
 /// The static type of a node's value: its shape and dtype, known when the node is built.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,6 +110,26 @@ pub trait Op: fmt::Debug + Send + Sync + 'static {
         Ok(out.to_scalar()?)
     }
 
+    /// The derivative rule: given the operands `x`, the output `y` and the output's cotangent
+    /// `y_bar` (a node of `y`'s shape), adds nodes to `g` computing each operand's cotangent
+    /// `x̄ᵢ = ȳ · ∂y/∂xᵢ` (summed back to the operand's shape where the op broadcast it).
+    ///
+    /// The rule is made of ordinary graph nodes, so it can itself be differentiated: the
+    /// derivative of every order comes from this one rule. Return `None` for an operand that
+    /// gets no gradient (a mask, an index). The rule must be linear in `y_bar`, which is what
+    /// forward mode relies on.
+    ///
+    /// # Errors
+    /// [`GraphError::NoDerivative`] (the default) when the op has no rule; a rule's own
+    /// failure to build a node.
+    fn vjp(&self, g: &Graph, x: &[NodeId], y: NodeId, y_bar: NodeId) -> Result<InputGrads> {
+        let _ = (g, x, y, y_bar);
+        Err(GraphError::NoDerivative {
+            op: self.name().to_string(),
+            order: 1,
+        })
+    }
+
     /// The op as a plain function of one or two `f64`s, when it is one: the scalar tape then
     /// calls it directly (a few nanoseconds) instead of [`Op::eval_scalar`]. Built-in
     /// elementwise ops return one; `None` (the default) falls back to `eval_scalar`.
@@ -120,6 +140,33 @@ pub trait Op: fmt::Debug + Send + Sync + 'static {
     /// The text shown for the node in DOT exports; the name plus any parameters by default.
     fn label(&self) -> String {
         self.name().to_string()
+    }
+}
+
+/// The cotangents a VJP rule returns, one per operand; `None` means "no gradient flows here"
+/// (treated as zero).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputGrads(pub SmallVec<[Option<NodeId>; 2]>);
+
+impl InputGrads {
+    /// The cotangent of a single operand.
+    pub fn one(x_bar: impl Into<NodeId>) -> Self {
+        InputGrads(smallvec::smallvec![Some(x_bar.into())])
+    }
+
+    /// The cotangents of two operands.
+    pub fn two(a_bar: impl Into<NodeId>, b_bar: impl Into<NodeId>) -> Self {
+        InputGrads(smallvec::smallvec![Some(a_bar.into()), Some(b_bar.into())])
+    }
+
+    /// No gradient for any of `n` operands (masks, indices, comparisons).
+    pub fn none(n: usize) -> Self {
+        InputGrads(smallvec::smallvec![None; n])
+    }
+
+    /// From one optional cotangent per operand.
+    pub fn new(grads: impl IntoIterator<Item = Option<NodeId>>) -> Self {
+        InputGrads(grads.into_iter().collect())
     }
 }
 

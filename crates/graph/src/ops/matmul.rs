@@ -50,3 +50,76 @@ impl Op for MatMul {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Graph, GraphError};
+    use adnet_tensor::{DType, TensorError};
+
+    #[test]
+    fn transposed_products_match_explicit_transposes() -> Result<()> {
+        let g = Graph::new();
+        let a = g.param(
+            "a",
+            Tensor::from_vec((0..6).map(f64::from).collect(), [2, 3])?,
+        )?;
+        let b = g.param(
+            "b",
+            Tensor::from_vec((0..12).map(f64::from).collect(), [4, 3])?,
+        )?;
+        let fused = g.matmul_t(a, b, false, true)?;
+        let explicit = a.matmul(b.t());
+        // (b aᵀ)ᵀ = a bᵀ, and (aᵀ)ᵀ bᵀ = a bᵀ with both operands transposed
+        let swapped = g.matmul_t(b, a, false, true)?.t();
+        let both = g.matmul_t(a.t(), b, true, true)?;
+        let mut plan = g.compile([fused, explicit, swapped, both])?;
+        plan.run(&g)?;
+        assert_eq!(plan.output(fused)?.dims(), &[2, 4]);
+        assert_eq!(
+            plan.output(fused)?.to_f64_vec(),
+            plan.output(explicit)?.to_f64_vec()
+        );
+        assert_eq!(
+            plan.output(fused)?.to_f64_vec()[..4],
+            [5.0, 14.0, 23.0, 32.0]
+        );
+        assert_eq!(
+            plan.output(swapped)?.to_f64_vec(),
+            plan.output(fused)?.to_f64_vec()
+        );
+        assert_eq!(
+            plan.output(both)?.to_f64_vec(),
+            plan.output(fused)?.to_f64_vec()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn matmul_rejects_bad_shapes_and_dtypes() -> Result<()> {
+        let g = Graph::new();
+        let a = g.input("a", [2, 3], DType::F32)?;
+        let b = g.input("b", [2, 3], DType::F32)?;
+        let c = g.input("c", [3, 2], DType::F64)?;
+        let v = g.input("v", [3], DType::F32)?;
+        let before = g.len();
+        assert!(matches!(
+            a.try_matmul(b),
+            Err(GraphError::Tensor(TensorError::ShapeMismatch {
+                op: "matmul",
+                ..
+            }))
+        ));
+        assert!(matches!(
+            a.try_matmul(c),
+            Err(GraphError::DTypeMismatch { .. })
+        ));
+        assert!(matches!(
+            a.try_matmul(v),
+            Err(GraphError::Tensor(TensorError::RankMismatch { .. }))
+        ));
+        assert!(g.matmul_t(a, b, false, true).is_ok());
+        assert_eq!(g.len(), before + 1);
+        Ok(())
+    }
+}

@@ -255,3 +255,97 @@ impl Op for LogSumExp {
         format!("logsumexp({})", self.axis)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Graph, GraphError};
+    use adnet_tensor::{DType, TensorError};
+
+    /// Each reduction and the softmax family, built through the graph and run by a plan, give
+    /// the values NumPy gives.
+    #[test]
+    fn reductions_run_through_a_plan() -> Result<()> {
+        let g = Graph::new();
+        let x = g.param(
+            "x",
+            Tensor::from_vec(vec![1.0f64, 5.0, 2.0, 4.0, 3.0, 6.0], [2, 3])?,
+        )?;
+        let keep = |axes: Vec<isize>| Axes::List(axes);
+        let cases: Vec<(crate::Var<'_>, Vec<usize>, Vec<f64>)> = vec![
+            (x.sum_all(), vec![], vec![21.0]),
+            (x.sum(&[0]), vec![3], vec![5.0, 8.0, 8.0]),
+            (g.sum(x, keep(vec![-1]), true)?, vec![2, 1], vec![8.0, 13.0]),
+            (x.mean(&[1]), vec![2], vec![8.0 / 3.0, 13.0 / 3.0]),
+            (g.max(x, keep(vec![1]), false)?, vec![2], vec![5.0, 6.0]),
+            (g.min(x, Axes::All, false)?, vec![], vec![1.0]),
+            (g.argmax(x, -1, false)?, vec![2], vec![1.0, 2.0]),
+            (g.sum_to(x, [1, 3])?, vec![1, 3], vec![5.0, 8.0, 8.0]),
+        ];
+        let mut plan = g.compile(cases.iter().map(|c| c.0))?;
+        plan.run(&g)?;
+        for (node, dims, values) in &cases {
+            let out = plan.output(*node)?;
+            assert_eq!(out.dims(), dims.as_slice(), "{node:?}");
+            for (a, e) in out.to_f64_vec().iter().zip(values) {
+                assert!((a - e).abs() < 1e-12, "{node:?}: {a} vs {e}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn softmax_family_is_stable_through_a_plan() -> Result<()> {
+        let g = Graph::new();
+        let x = g.param("x", Tensor::from_vec(vec![1e4f64, 1e4, 0.0, -1e4], [2, 2])?)?;
+        let lse = g.logsumexp(x, -1, false)?;
+        let sm = x.softmax(-1);
+        let lsm = x.log_softmax(-1);
+        let mut plan = g.compile([lse, sm, lsm])?;
+        plan.run(&g)?;
+        let lse = plan.output(lse)?.to_f64_vec();
+        assert!((lse[0] - (1e4 + 2f64.ln())).abs() < 1e-9);
+        assert!(lse[1].abs() < 1e-12);
+        assert_eq!(plan.output(sm)?.to_f64_vec(), vec![0.5, 0.5, 1.0, 0.0]);
+        let lsm = plan.output(lsm)?.to_f64_vec();
+        assert!((lsm[0] + 2f64.ln()).abs() < 1e-12 && lsm[2] == 0.0 && lsm[3] == -1e4);
+        Ok(())
+    }
+
+    #[test]
+    fn reductions_check_axes_when_built() -> Result<()> {
+        let g = Graph::new();
+        let x = g.input("x", [2, 3], DType::F32)?;
+        let before = g.len();
+        assert!(matches!(
+            x.try_sum(&[-3]),
+            Err(GraphError::Tensor(TensorError::AxisOutOfRange {
+                axis: -3,
+                rank: 2,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            g.argmax(x, 2, false),
+            Err(GraphError::Tensor(TensorError::AxisOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            g.sum_to(x, [4]),
+            Err(GraphError::Tensor(TensorError::NotBroadcastable { .. }))
+        ));
+        assert!(matches!(
+            g.logsumexp(x, 5, false),
+            Err(GraphError::Tensor(TensorError::AxisOutOfRange { .. }))
+        ));
+        assert_eq!(g.len(), before);
+        assert_eq!(
+            Sum {
+                axes: Axes::List(vec![0]),
+                keepdims: true
+            }
+            .label(),
+            "reduce_sum([0], keepdims)"
+        );
+        Ok(())
+    }
+}

@@ -205,3 +205,115 @@ impl Op for Pad {
         format!("pad({}, {}, {})", self.axis, self.before, self.after)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Graph, GraphError};
+    use adnet_tensor::{DType, TensorError};
+
+    fn arange(dims: &[usize]) -> Tensor {
+        let n: usize = dims.iter().product();
+        let values: Vec<f64> = (0..n).map(|v| v as f64).collect();
+        Tensor::from_f64s(&values, dims, DType::F64).expect("length matches")
+    }
+
+    /// Each shape op, built through the graph and run by a plan, gives the values NumPy gives.
+    #[test]
+    fn shape_ops_run_through_a_plan() -> Result<()> {
+        let g = Graph::new();
+        let x = g.param("x", arange(&[2, 3]))?;
+        let cases: Vec<(crate::Var<'_>, Vec<usize>, Vec<f64>)> = vec![
+            (x.reshape([3, 2]), vec![3, 2], vec![0., 1., 2., 3., 4., 5.]),
+            (x.t(), vec![3, 2], vec![0., 3., 1., 4., 2., 5.]),
+            (
+                g.permute(x, &[1, 0])?,
+                vec![3, 2],
+                vec![0., 3., 1., 4., 2., 5.],
+            ),
+            (
+                g.broadcast_to(g.sum_to(x, [3])?, [2, 3])?,
+                vec![2, 3],
+                vec![3., 5., 7., 3., 5., 7.],
+            ),
+            (
+                g.concat([x, x], 0)?,
+                vec![4, 3],
+                vec![0., 1., 2., 3., 4., 5., 0., 1., 2., 3., 4., 5.],
+            ),
+            (
+                g.concat([x, x], -1)?,
+                vec![2, 6],
+                vec![0., 1., 2., 0., 1., 2., 3., 4., 5., 3., 4., 5.],
+            ),
+            (g.slice(x, 1, 1, 3)?, vec![2, 2], vec![1., 2., 4., 5.]),
+            (
+                g.pad(x, 0, 1, 0)?,
+                vec![3, 3],
+                vec![0., 0., 0., 0., 1., 2., 3., 4., 5.],
+            ),
+        ];
+        let mut plan = g.compile(cases.iter().map(|c| c.0))?;
+        plan.run(&g)?;
+        for (node, dims, values) in &cases {
+            let out = plan.output(*node)?;
+            assert_eq!(out.dims(), dims.as_slice(), "{node:?}");
+            assert_eq!(&out.to_f64_vec(), values, "{node:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn shape_ops_reject_bad_arguments_and_keep_the_graph() -> Result<()> {
+        let g = Graph::new();
+        let x = g.input("x", [2, 3], DType::F32)?;
+        let y = g.input("y", [2, 4], DType::F64)?;
+        let before = g.len();
+        assert!(matches!(
+            x.try_reshape([4, 2]),
+            Err(GraphError::Tensor(TensorError::InvalidReshape { .. }))
+        ));
+        assert!(matches!(
+            g.permute(x, &[0, 0]),
+            Err(GraphError::Tensor(TensorError::InvalidPermutation { .. }))
+        ));
+        assert!(matches!(
+            g.scalar(1.0).try_t(),
+            Err(GraphError::Tensor(TensorError::RankMismatch { .. }))
+        ));
+        assert!(matches!(
+            g.broadcast_to(x, [3, 3]),
+            Err(GraphError::Tensor(TensorError::NotBroadcastable { .. }))
+        ));
+        assert!(matches!(
+            g.concat([x, y], 0),
+            Err(GraphError::DTypeMismatch { .. })
+        ));
+        let z = g.input("z", [3, 3], DType::F32)?;
+        assert!(matches!(
+            g.concat([x, z], 1),
+            Err(GraphError::Tensor(TensorError::ShapeMismatch {
+                op: "concat",
+                ..
+            }))
+        ));
+        assert!(matches!(
+            g.concat(Vec::<crate::NodeId>::new(), 0),
+            Err(GraphError::Tensor(TensorError::EmptyConcat))
+        ));
+        assert!(matches!(
+            g.slice(x, 1, 2, 4),
+            Err(GraphError::Tensor(TensorError::SliceOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            g.slice(x, 2, 0, 1),
+            Err(GraphError::Tensor(TensorError::AxisOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            g.pad(x, -3, 1, 1),
+            Err(GraphError::Tensor(TensorError::AxisOutOfRange { .. }))
+        ));
+        assert_eq!(g.len(), before + 2); // the scalar constant and `z`
+        Ok(())
+    }
+}
