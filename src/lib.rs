@@ -9,7 +9,10 @@
 //! The crates, lowest first (each depends only on those before it):
 //! - [`tensor`] (`adnet-tensor`): [`Tensor`], [`Shape`], [`DType`] and every numeric kernel;
 //! - [`graph`] (`adnet-graph`): [`Graph`], [`Var`], the [`Op`] trait and primitive ops,
-//!   DOT export, and compiled [`Plan`]s.
+//!   DOT export, and compiled [`Plan`]s;
+//! - [`autodiff`] (`adnet-autodiff`): [`grad`], [`vjp`], [`jvp`], [`hvp`], [`jacobian`],
+//!   [`hessian`] and [`value_and_grad`] as graph transformations, so derivatives of any order
+//!   are ordinary nodes.
 //!
 //! # Examples
 //! The lecture's network, `o = u·ln v + v·ln u` with `u = (p + q)/γ`, `v = p·q`,
@@ -41,14 +44,20 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::panic))]
 
+pub use adnet_autodiff as autodiff;
 pub use adnet_graph as graph;
 pub use adnet_tensor as tensor;
 
 pub use adnet_graph::{Graph, GraphError, NodeId, Op, Plan, TensorSpec, Var};
 pub use adnet_tensor::{DType, Shape, Tensor, TensorError};
 
+pub use adnet_autodiff::{grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp, AutodiffError};
+
 /// The names most programs need: `use adnet::prelude::*;`.
 pub mod prelude {
+    pub use adnet_autodiff::{
+        grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp, AutodiffError,
+    };
     pub use adnet_graph::ops::Axes;
     pub use adnet_graph::{Graph, GraphError, NodeId, Op, Plan, TensorSpec, Var};
     pub use adnet_tensor::{DType, Shape, Tensor, TensorError};

@@ -128,6 +128,20 @@ pub enum GraphError {
         /// What the kernel reported.
         source: Box<GraphError>,
     },
+    /// Anomaly detection stopped a run at the first node whose value is NaN or infinite.
+    #[error("node {node} (`{name}` = {op}) produced {value} from {}", describe_operands(.operands))]
+    NonFinite {
+        /// The first node whose result is not finite.
+        node: NodeId,
+        /// Its name, or its id when unnamed.
+        name: String,
+        /// Its op's name.
+        op: String,
+        /// The first non-finite element of its result.
+        value: f64,
+        /// The ranges of its operands' values.
+        operands: Vec<OperandRange>,
+    },
     /// An op with no derivative rule of the requested order.
     #[error("{op} has no derivative of order {order}")]
     NoDerivative {
@@ -144,6 +158,61 @@ pub enum GraphError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// The range of one operand's values, reported by [`GraphError::NonFinite`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperandRange {
+    /// The operand node.
+    pub node: NodeId,
+    /// Its name, or its id when unnamed.
+    pub name: String,
+    /// The smallest finite element (NaN when none is finite).
+    pub min: f64,
+    /// The largest finite element (NaN when none is finite).
+    pub max: f64,
+    /// How many elements are NaN or infinite.
+    pub non_finite: usize,
+}
+
+impl OperandRange {
+    /// The range of `values`, for the operand `node` called `name`.
+    pub fn of(node: NodeId, name: String, values: &[f64]) -> Self {
+        let finite = values.iter().copied().filter(|v| v.is_finite());
+        let (min, max) = finite.fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        OperandRange {
+            node,
+            name,
+            min,
+            max,
+            non_finite: values.iter().filter(|v| !v.is_finite()).count(),
+        }
+    }
+}
+
+impl std::fmt::Display for OperandRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.min == self.max {
+            write!(f, "`{}` = {}", self.name, self.min)?;
+        } else {
+            write!(f, "`{}` in [{}, {}]", self.name, self.min, self.max)?;
+        }
+        if self.non_finite > 0 {
+            write!(f, " with {} non-finite", self.non_finite)?;
+        }
+        Ok(())
+    }
+}
+
+fn describe_operands(operands: &[OperandRange]) -> String {
+    if operands.is_empty() {
+        return "no operands".to_string();
+    }
+    operands
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `Result` with [`GraphError`] as the default error.

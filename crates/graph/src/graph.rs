@@ -24,7 +24,9 @@ impl NodeId {
         self.0 as usize
     }
 
-    pub(crate) fn from_index(index: usize) -> NodeId {
+    /// The id of the node at position `index` (creation order). Whether such a node exists is
+    /// checked wherever the id is used.
+    pub fn from_index(index: usize) -> NodeId {
         NodeId(u32::try_from(index).expect("graphs hold fewer than 2^32 nodes"))
     }
 
@@ -92,6 +94,11 @@ pub(crate) struct GraphData {
     pub(crate) names: HashMap<NodeId, String>,
     pub(crate) inputs: Vec<NodeId>,
     pub(crate) params: Vec<NodeId>,
+    /// Whether some edge runs from a newer node to an older one (only `replace_operand` can
+    /// make one); while none does, a new operand older than its user cannot close a cycle.
+    pub(crate) backward_edges: bool,
+    /// Scalar constants by (value bits, dtype), shared by [`Graph::scalar_of`].
+    pub(crate) scalar_constants: HashMap<(u64, DType), NodeId>,
 }
 
 impl GraphData {
@@ -345,12 +352,42 @@ impl Graph {
 
     /// An `f64` scalar constant.
     pub fn scalar(&self, value: f64) -> Var<'_> {
-        self.constant(Tensor::scalar(value))
+        self.scalar_of(value, DType::F64)
     }
 
     /// A scalar constant of the given dtype (it broadcasts against any shape of that dtype).
+    ///
+    /// Scalar constants are shared: asking twice for the same value and dtype returns the same
+    /// node (constants never change, and derivative rules ask for `1` and `2` constantly).
     pub fn scalar_of(&self, value: f64, dtype: DType) -> Var<'_> {
-        self.constant(Tensor::scalar_of(value, dtype))
+        let key = (value.to_bits(), dtype);
+        if let Some(&id) = self.data.borrow().scalar_constants.get(&key) {
+            return Var::new(self, id);
+        }
+        let var = self.constant(Tensor::scalar_of(value, dtype));
+        self.data
+            .borrow_mut()
+            .scalar_constants
+            .insert(key, var.id());
+        var
+    }
+
+    /// The value every element of a constant node holds, when they all hold the same one
+    /// (`None` for other nodes and for constants with differing elements). Lets rewrites
+    /// recognise `x·1` or `x+0` without copying the constant.
+    pub fn constant_fill(&self, node: impl IntoNode) -> Option<f64> {
+        let id = node.node_in(self).ok()?;
+        let data = self.data.borrow();
+        let NodeKind::Const { slot } = data.node(id).ok()?.kind else {
+            return None;
+        };
+        let value = &data.leaf_values[slot];
+        let first = value.flat(0)?;
+        let uniform = match value.storage() {
+            adnet_tensor::Storage::F32(v) => v.iter().all(|&e| e as f64 == first),
+            adnet_tensor::Storage::F64(v) => v.iter().all(|&e| e == first),
+        };
+        uniform.then_some(first)
     }
 
     /// Adds the node `op(inputs...)` after checking the operands with [`Op::infer`].
@@ -478,6 +515,22 @@ impl Graph {
         Ok(users)
     }
 
+    /// The nodes `outputs` depend on (themselves included), each after all of its operands:
+    /// the order a plan runs them in. Iterative, so any depth is fine.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownNode`] for an output not in this graph.
+    pub fn topological_order<I: IntoNode>(
+        &self,
+        outputs: impl IntoIterator<Item = I>,
+    ) -> Result<Vec<NodeId>> {
+        let outputs = outputs
+            .into_iter()
+            .map(|o| o.node_in(self))
+            .collect::<Result<Vec<NodeId>>>()?;
+        Ok(crate::plan::schedule(&self.data(), &outputs))
+    }
+
     /// The declared inputs, in declaration order.
     pub fn inputs(&self) -> Vec<NodeId> {
         self.data.borrow().inputs.clone()
@@ -557,8 +610,18 @@ impl Graph {
                 actual: position + 1,
             });
         }
+        // while every edge runs from an older node to a newer one, an older operand cannot
+        // close a cycle; otherwise search for a path from the node to its new operand
+        let older = new.index() < id.index();
+        let may_cycle = !older || data.backward_edges;
         if new == id
-            || petgraph::algo::has_path_connecting(&data.dag, id.petgraph(), new.petgraph(), None)
+            || (may_cycle
+                && petgraph::algo::has_path_connecting(
+                    &data.dag,
+                    id.petgraph(),
+                    new.petgraph(),
+                    None,
+                ))
         {
             return Err(GraphError::Cycle { from: new, to: id });
         }
@@ -586,6 +649,7 @@ impl Graph {
         data.dag.remove_edge(old_edge);
         data.dag
             .add_edge(new.petgraph(), id.petgraph(), position as u32);
+        data.backward_edges |= !older;
         if let Some(Node {
             kind: NodeKind::Op { inputs: stored, .. },
             ..

@@ -30,6 +30,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::panic))]
 
 mod build;
+mod convert;
 mod dot;
 mod error;
 pub mod finite_diff;
@@ -42,8 +43,8 @@ pub mod random;
 pub mod testing;
 mod var;
 
-pub use error::{GraphError, Result};
+pub use error::{GraphError, OperandRange, Result};
 pub use graph::{Graph, IntoNode, NodeId, NodeKind};
-pub use op::{common_dtype, expect_arity, InputGrads, Op, ScalarFn, TensorSpec};
+pub use op::{common_dtype, expect_arity, AsAny, InputGrads, Op, ScalarFn, TensorSpec};
 pub use plan::{Plan, PlanStats};
 pub use var::Var;

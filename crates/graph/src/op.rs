@@ -75,7 +75,7 @@ impl fmt::Display for TensorSpec {
 /// assert_eq!(g.eval(y, &[("x", 2.0)])?, 8.0);
 /// # Ok::<(), adnet_graph::GraphError>(())
 /// ```
-pub trait Op: fmt::Debug + Send + Sync + 'static {
+pub trait Op: AsAny + fmt::Debug + Send + Sync + 'static {
     /// The op's name, as the formula parser spells it (`tanh`, `matmul`).
     fn name(&self) -> &str;
 
@@ -177,6 +177,19 @@ pub enum ScalarFn {
     Unary(fn(f64) -> f64),
     /// `y = f(a, b)`.
     Binary(fn(f64, f64) -> f64),
+}
+
+/// Access to the concrete type behind a `dyn Op`, so graph rewrites can recognise an op
+/// (`op.as_any().is::<Mul>()`) without trusting its name. Implemented for every type.
+pub trait AsAny {
+    /// `self` as `&dyn Any`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// Checks an op got `expected` operands.

@@ -17,7 +17,7 @@ use adnet_tensor::{DType, Shape, Tensor};
 use smallvec::SmallVec;
 
 use crate::graph::{GraphData, NodeKind};
-use crate::{Graph, GraphError, IntoNode, NodeId, Op, Result, ScalarFn, TensorSpec};
+use crate::{Graph, GraphError, IntoNode, NodeId, Op, OperandRange, Result, ScalarFn, TensorSpec};
 
 /// Where an operand of a tensor instruction lives.
 #[derive(Debug, Clone, Copy)]
@@ -64,17 +64,24 @@ enum ScalarInstr {
         b: u32,
         out: u32,
     },
-    General {
-        op: Arc<dyn Op>,
-        args: SmallVec<[u32; 2]>,
-        out: u32,
-        node: NodeId,
-    },
+    /// Boxed so the common variants stay 24 bytes: a million-node tape is mostly these.
+    General(Box<GeneralInstr>),
+}
+
+/// A scalar-tape step that calls [`Op::eval_scalar`].
+#[derive(Debug)]
+struct GeneralInstr {
+    op: Arc<dyn Op>,
+    args: SmallVec<[u32; 2]>,
+    out: u32,
+    node: NodeId,
 }
 
 #[derive(Debug)]
 struct ScalarProgram {
     slots: Vec<f64>,
+    /// The node each instruction computes (for anomaly reports).
+    nodes: Vec<NodeId>,
     /// Parameters loaded from the graph at the start of each run: (leaf value index, slot).
     params: Vec<(u32, u32)>,
     input_slots: Vec<u32>,
@@ -140,6 +147,7 @@ pub struct PlanStats {
 #[derive(Debug)]
 pub struct Plan {
     graph: u64,
+    detect_anomalies: bool,
     outputs: Vec<NodeId>,
     inputs: Vec<PlanInput>,
     program: Program,
@@ -196,8 +204,47 @@ impl BufferPool {
     }
 }
 
-/// The nodes `outputs` depend on, operands before users (iterative post-order DFS).
-fn schedule(data: &GraphData, outputs: &[NodeId]) -> Vec<NodeId> {
+/// The nodes `outputs` depend on, operands before users.
+pub(crate) fn schedule(data: &GraphData, outputs: &[NodeId]) -> Vec<NodeId> {
+    if data.backward_edges {
+        schedule_depth_first(data, outputs)
+    } else {
+        schedule_by_index(data, outputs)
+    }
+}
+
+/// While every edge runs from an older node to a newer one, creation order is a topological
+/// order: one backward sweep marks what the outputs need, in sequential memory order (a
+/// depth-first search over a million nodes is dominated by cache misses).
+fn schedule_by_index(data: &GraphData, outputs: &[NodeId]) -> Vec<NodeId> {
+    let Some(last) = outputs.iter().map(|o| o.index()).max() else {
+        return Vec::new();
+    };
+    let mut needed = vec![false; last + 1];
+    for o in outputs {
+        needed[o.index()] = true;
+    }
+    for index in (0..=last).rev() {
+        if !needed[index] {
+            continue;
+        }
+        if let NodeKind::Op { inputs, .. } = &data.dag[petgraph::graph::NodeIndex::new(index)].kind
+        {
+            for input in inputs {
+                needed[input.index()] = true;
+            }
+        }
+    }
+    needed
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n)
+        .map(|(index, _)| NodeId::from_index(index))
+        .collect()
+}
+
+/// Iterative post-order depth-first search: correct for any DAG, however it was rewired.
+fn schedule_depth_first(data: &GraphData, outputs: &[NodeId]) -> Vec<NodeId> {
     let n = data.dag.node_count();
     let mut state = vec![0u8; n]; // 0 unseen, 1 on the stack, 2 scheduled
     let mut order = Vec::new();
@@ -304,6 +351,7 @@ impl Graph {
         };
         Ok(Plan {
             graph: self.identity(),
+            detect_anomalies: false,
             outputs,
             inputs: all_inputs,
             program,
@@ -374,7 +422,9 @@ fn compile_scalar(
             NodeKind::Op { .. } => {}
         }
     }
+    let leaf_slots = slots.len() as u32;
     let mut instrs = Vec::new();
+    let mut nodes = Vec::new();
     for &id in order {
         let NodeKind::Op {
             op,
@@ -388,24 +438,23 @@ fn compile_scalar(
         let out = free.pop().unwrap_or_else(|| new_slot(&mut slots, 0.0));
         slot_of[id.index()] = out;
         for (k, operand) in operands.iter().enumerate() {
-            let is_op = matches!(
-                data.dag[petgraph::graph::NodeIndex::new(operand.index())].kind,
-                NodeKind::Op { .. }
-            );
+            // leaves took the first slots and keep them
+            let is_op = slot_of[operand.index()] >= leaf_slots;
             let first_mention = !operands[..k].contains(operand);
             if is_op && first_mention && last_use[operand.index()] == position {
                 free.push(slot_of[operand.index()]);
             }
         }
+        nodes.push(id);
         instrs.push(match (op.scalar_fn(), args.as_slice()) {
             (Some(ScalarFn::Unary(f)), &[x]) => ScalarInstr::Unary { f, x, out },
             (Some(ScalarFn::Binary(f)), &[a, b]) => ScalarInstr::Binary { f, a, b, out },
-            _ => ScalarInstr::General {
+            _ => ScalarInstr::General(Box::new(GeneralInstr {
                 op: op.clone(),
                 args,
                 out,
                 node: id,
-            },
+            })),
         });
     }
     ScalarProgram {
@@ -413,6 +462,7 @@ fn compile_scalar(
         output_slots: outputs.iter().map(|o| slot_of[o.index()]).collect(),
         results: outputs.iter().map(|_| Tensor::scalar(0.0)).collect(),
         slots,
+        nodes,
         params,
         instrs,
     }
@@ -631,9 +681,35 @@ impl Plan {
         }
         let data = graph.data();
         match &mut self.program {
+            Program::Scalar(p) if self.detect_anomalies => p.run_checked(&data),
             Program::Scalar(p) => p.run(&data),
-            Program::Tensor(p) => p.run(&data),
+            Program::Tensor(p) => p.run(&data, self.detect_anomalies),
         }
+    }
+
+    /// Turns anomaly detection on or off: when on, every run checks each node's result as it
+    /// is computed and stops at the first NaN or infinity with [`GraphError::NonFinite`],
+    /// naming the node, its op and its operands' ranges (PyTorch's `detect_anomaly`, but in
+    /// the forward pass, where the NaN is born). Costs one scan of each result.
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_graph::{Graph, GraphError};
+    /// let g = Graph::new();
+    /// let x = g.scalar_input("x")?;
+    /// let q = (x * 2.0).ln().named("q")?;
+    /// let y = q * 3.0;
+    /// let mut plan = g.compile([y])?;
+    /// plan.detect_anomalies(true);
+    /// plan.set_scalar(x, -3.0)?;
+    /// let err = plan.run(&g).unwrap_err();
+    /// assert!(matches!(err, GraphError::NonFinite { node, .. } if node == q.id()));
+    /// assert_eq!(err.to_string(), "node %3 (`q` = ln) produced NaN from `%2` = -6");
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn detect_anomalies(&mut self, on: bool) -> &mut Self {
+        self.detect_anomalies = on;
+        self
     }
 
     /// The value of an output after a run.
@@ -696,12 +772,13 @@ impl ScalarProgram {
                 ScalarInstr::Binary { f, a, b, out } => {
                     slots[*out as usize] = f(slots[*a as usize], slots[*b as usize]);
                 }
-                ScalarInstr::General {
-                    op,
-                    args,
-                    out,
-                    node,
-                } => {
+                ScalarInstr::General(general) => {
+                    let GeneralInstr {
+                        op,
+                        args,
+                        out,
+                        node,
+                    } = general.as_ref();
                     let values: SmallVec<[f64; 4]> =
                         args.iter().map(|&a| slots[a as usize]).collect();
                     slots[*out as usize] = op
@@ -719,8 +796,65 @@ impl ScalarProgram {
     }
 }
 
+impl ScalarProgram {
+    /// [`ScalarProgram::run`], checking each result (a separate loop keeps the fast one lean).
+    fn run_checked(&mut self, data: &GraphData) -> Result<()> {
+        for &(leaf, slot) in &self.params {
+            self.slots[slot as usize] = data.leaf_values[leaf as usize]
+                .flat(0)
+                .expect("a scalar parameter has one element");
+        }
+        for (instr, &node) in self.instrs.iter().zip(&self.nodes) {
+            let (args, out): (SmallVec<[u32; 2]>, u32) = match instr {
+                ScalarInstr::Unary { x, out, .. } => (smallvec::smallvec![*x], *out),
+                ScalarInstr::Binary { a, b, out, .. } => (smallvec::smallvec![*a, *b], *out),
+                ScalarInstr::General(general) => (general.args.clone(), general.out),
+            };
+            let values: SmallVec<[f64; 4]> = args.iter().map(|&a| self.slots[a as usize]).collect();
+            let value = match instr {
+                ScalarInstr::Unary { f, .. } => f(values[0]),
+                ScalarInstr::Binary { f, .. } => f(values[0], values[1]),
+                ScalarInstr::General(general) => general
+                    .op
+                    .eval_scalar(&values)
+                    .map_err(|e| kernel_error(node, general.op.as_ref(), e))?,
+            };
+            self.slots[out as usize] = value;
+            if !value.is_finite() {
+                let operands: Vec<Vec<f64>> = values.iter().map(|&v| vec![v]).collect();
+                return Err(non_finite(data, node, value, &operands));
+            }
+        }
+        for (result, &slot) in self.results.iter_mut().zip(&self.output_slots) {
+            if let adnet_tensor::Storage::F64(v) = result.storage_mut() {
+                v[0] = self.slots[slot as usize];
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The anomaly error for `node`, whose result holds `value`, with its operands' values.
+fn non_finite(data: &GraphData, node: NodeId, value: f64, operands: &[Vec<f64>]) -> GraphError {
+    let (op, inputs) = match data.node(node).map(|n| &n.kind) {
+        Ok(NodeKind::Op { op, inputs }) => (op.name().to_string(), inputs.to_vec()),
+        _ => (String::new(), Vec::new()),
+    };
+    GraphError::NonFinite {
+        node,
+        name: data.display_name(node),
+        op,
+        value,
+        operands: inputs
+            .iter()
+            .zip(operands)
+            .map(|(&input, values)| OperandRange::of(input, data.display_name(input), values))
+            .collect(),
+    }
+}
+
 impl TensorProgram {
-    fn run(&mut self, data: &GraphData) -> Result<()> {
+    fn run(&mut self, data: &GraphData, detect_anomalies: bool) -> Result<()> {
         for instr in &self.instrs {
             let mut out = std::mem::take(&mut self.buffers[instr.out as usize]);
             let result = {
@@ -744,8 +878,22 @@ impl TensorProgram {
                     })
                 }
             });
+            let bad = detect_anomalies && result.is_ok() && !out.all_finite();
             self.buffers[instr.out as usize] = out;
             result.map_err(|e| kernel_error(instr.node, instr.op.as_ref(), e))?;
+            if bad {
+                let value = self.buffers[instr.out as usize]
+                    .to_f64_vec()
+                    .into_iter()
+                    .find(|v| !v.is_finite())
+                    .unwrap_or(f64::NAN);
+                let operands: Vec<Vec<f64>> = instr
+                    .args
+                    .iter()
+                    .map(|&s| resolve(s, &self.buffers, &self.inputs, data).to_f64_vec())
+                    .collect();
+                return Err(non_finite(data, instr.node, value, &operands));
+            }
         }
         for &(source, buffer) in &self.leaf_outputs {
             let mut out = std::mem::take(&mut self.buffers[buffer as usize]);
@@ -774,6 +922,7 @@ mod tests {
     use super::*;
     use crate::random::RandomDagConfig;
     use crate::testing::{build_dag, dag_config, eval_naive};
+    use crate::Var;
     use adnet_tensor::testing::assert_tensors_close;
     use proptest::prelude::*;
 
@@ -926,6 +1075,23 @@ mod tests {
     }
 
     #[test]
+    fn rewired_graphs_are_ordered_by_their_edges_not_creation() -> Result<()> {
+        let g = Graph::new();
+        let x = g.scalar_input("x")?;
+        let a = x.exp();
+        let b = x.sin();
+        let c = a + b;
+        // a now reads b, which was created after it
+        g.replace_operand(a, 0, b)?;
+        let order = g.topological_order([c])?;
+        let position = |n: Var<'_>| order.iter().position(|&o| o == n.id());
+        assert!(position(b) < position(a) && position(a) < position(c));
+        let value = g.eval(c, &[("x", 0.3)])?;
+        assert!((value - (0.3f64.sin().exp() + 0.3f64.sin())).abs() < 1e-15);
+        Ok(())
+    }
+
+    #[test]
     fn deep_chain_compiles_without_recursion() -> Result<()> {
         let g = Graph::new();
         let x = g.scalar_input("x")?;
@@ -972,6 +1138,57 @@ mod tests {
             naive[dag.output.index()].to_scalar()?
         );
         assert!(plan.stats().buffers < 16 + 200, "{:?}", plan.stats());
+        Ok(())
+    }
+
+    #[test]
+    fn anomaly_detection_stops_at_the_first_non_finite_tensor() -> Result<()> {
+        let g = Graph::new();
+        let x = g.input("x", [3], DType::F32)?;
+        let big = (x * 100.0).exp().named("big")?; // inf for x >= 0.9 in f32
+        let y = (big - big).sum_all(); // inf - inf = NaN later on
+        let mut plan = g.compile([y])?;
+        plan.set_input(x, &Tensor::from_vec(vec![0.1f32, 2.0, -1.0], [3])?)?;
+        plan.run(&g)?; // off by default: the NaN flows to the output
+        assert!(plan.scalar(y)?.is_nan());
+        plan.detect_anomalies(true);
+        match plan.run(&g).unwrap_err() {
+            GraphError::NonFinite {
+                node,
+                name,
+                op,
+                value,
+                operands,
+            } => {
+                assert_eq!((node, name.as_str(), op.as_str()), (big.id(), "big", "exp"));
+                assert_eq!(value, f64::INFINITY);
+                assert_eq!(
+                    (operands[0].min, operands[0].max, operands[0].non_finite),
+                    (-100.0, 200.0, 0)
+                );
+            }
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        plan.set_input(x, &Tensor::from_vec(vec![0.1f32, 0.2, -1.0], [3])?)?;
+        plan.run(&g)?; // finite again: no error
+        Ok(())
+    }
+
+    #[test]
+    fn anomaly_detection_reports_the_first_nan_on_the_scalar_tape() -> Result<()> {
+        let g = Graph::new();
+        let o = lecture(&g)?;
+        let mut plan = g.compile([o])?;
+        plan.detect_anomalies(true);
+        plan.set_scalar(g.node("x")?, -3.0)?;
+        plan.set_scalar(g.node("y")?, 0.5)?;
+        let err = plan.run(&g).unwrap_err();
+        let GraphError::NonFinite { op, operands, .. } = &err else {
+            panic!("{err:?}")
+        };
+        // q = ln(beta*x + y) is the first NaN: ln of 1.2*(-3) + 0.5 = -3.1
+        assert_eq!(op, "ln");
+        assert!((operands[0].min + 3.1).abs() < 1e-12, "{err}");
         Ok(())
     }
 
