@@ -32,7 +32,6 @@ mod dense;
 mod error;
 mod forward;
 mod reverse;
-mod simplify;
 
 pub use check::{check_grad, CheckEntry, CheckOptions, GradCheck};
 pub use compiled::{value_and_grad, ValueAndGrad};

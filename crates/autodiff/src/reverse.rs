@@ -3,7 +3,6 @@
 
 use adnet_graph::{Graph, GraphError, IntoNode, NodeId, NodeKind, Var};
 
-use crate::simplify::Simplifier;
 use crate::{AutodiffError, Result};
 
 /// The gradient of a one-element node `y` with respect to each node of `wrt`, as new nodes of
@@ -159,10 +158,9 @@ pub fn vjp<'g, I: IntoNode + Copy>(
             }
         });
     }
-    let mut simplifier = Simplifier::new(g);
-    simplifier.simplify_from(first_new)?;
+    let folded = g.fold_identities(first_new);
     results
         .into_iter()
-        .map(|r| Ok(g.var(simplifier.resolve(r))?))
+        .map(|r| Ok(g.var(folded.resolve(r))?))
         .collect()
 }

@@ -278,6 +278,10 @@ impl Graph {
         self.data.borrow()
     }
 
+    pub(crate) fn data_mut(&self) -> std::cell::RefMut<'_, GraphData> {
+        self.data.borrow_mut()
+    }
+
     /// The number of nodes.
     pub fn len(&self) -> usize {
         self.data.borrow().dag.node_count()

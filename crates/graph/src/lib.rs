@@ -39,6 +39,7 @@ mod op;
 pub mod ops;
 mod plan;
 pub mod random;
+mod rewrite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod var;
@@ -47,4 +48,5 @@ pub use error::{GraphError, OperandRange, Result};
 pub use graph::{Graph, IntoNode, NodeId, NodeKind};
 pub use op::{common_dtype, expect_arity, AsAny, InputGrads, Op, ScalarFn, TensorSpec};
 pub use plan::{Plan, PlanStats};
+pub use rewrite::Folded;
 pub use var::Var;
