@@ -14,6 +14,9 @@ pub enum GraphError {
     /// A kernel or tensor constructor rejected its arguments.
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// `.adn` source that does not parse (the message starts with `line:column`).
+    #[error(transparent)]
+    Parse(#[from] crate::ParseError),
     /// Operands whose shapes do not fit the op.
     #[error("{op}: incompatible shapes {lhs} and {rhs}")]
     ShapeMismatch {

@@ -1,0 +1,320 @@
+//! Tests of compiling and running plans.
+
+use super::*;
+use crate::random::RandomDagConfig;
+use crate::testing::{build_dag, dag_config, eval_naive};
+use crate::Var;
+use adnet_tensor::testing::assert_tensors_close;
+use proptest::prelude::*;
+
+fn lecture(g: &Graph) -> Result<NodeId> {
+    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
+    let alpha = g.scalar_param("alpha", 0.8)?;
+    let beta = g.scalar_param("beta", 1.2)?;
+    let gamma = g.scalar_param("gamma", 2.0)?;
+    let p = alpha * x + y.exp();
+    let q = (beta * x + y).ln();
+    let u = (p + q) / gamma;
+    let v = p * q;
+    let o = u * v.ln() + v * u.ln();
+    Ok(o.id())
+}
+
+fn lecture_closed_form(x: f64, y: f64, alpha: f64, beta: f64, gamma: f64) -> f64 {
+    let p = alpha * x + y.exp();
+    let q = (beta * x + y).ln();
+    let u = (p + q) / gamma;
+    let v = p * q;
+    u * v.ln() + v * u.ln()
+}
+
+#[test]
+fn lecture_network_matches_closed_form_and_sees_new_params() -> Result<()> {
+    let g = Graph::new();
+    let o = lecture(&g)?;
+    let mut plan = g.compile([o])?;
+    assert!(plan.stats().scalar);
+    let (x, y) = (g.node("x")?.id(), g.node("y")?.id());
+    for k in 0..5 {
+        let xv = 1.0 + 0.1 * k as f64;
+        plan.set_scalar(x, xv)?;
+        plan.set_scalar(y, 0.5)?;
+        plan.run(&g)?;
+        let expected = lecture_closed_form(xv, 0.5, 0.8, 1.2, 2.0);
+        assert!((plan.scalar(o)? - expected).abs() < 1e-12);
+    }
+    g.set_param(g.node("alpha")?, &Tensor::scalar(0.3))?;
+    plan.run(&g)?;
+    let expected = lecture_closed_form(1.4, 0.5, 0.3, 1.2, 2.0);
+    assert!((plan.scalar(o)? - expected).abs() < 1e-12);
+    Ok(())
+}
+
+#[test]
+fn plan_keeps_only_needed_nodes() -> Result<()> {
+    let g = Graph::new();
+    let x = g.scalar_input("x")?;
+    let unused_input = g.scalar_input("z")?;
+    let y = x.exp();
+    let _dead = (x * unused_input).sin();
+    let mut plan = g.compile([y])?;
+    assert_eq!(plan.stats().instructions, 1);
+    assert_eq!(plan.inputs().collect::<Vec<_>>(), vec![x.id()]);
+    // a declared input the outputs do not need is accepted (and still checked)
+    plan.set_scalar(unused_input, 1.0)?;
+    assert!(plan
+        .set_input(unused_input, &Tensor::zeros([2], DType::F64))
+        .is_err());
+    Ok(())
+}
+
+#[test]
+fn running_without_an_input_names_it() -> Result<()> {
+    let g = Graph::new();
+    let x = g.scalar_input("x")?;
+    let y = x.exp();
+    let mut plan = g.compile([y])?;
+    let err = plan.run(&g).unwrap_err();
+    assert_eq!(
+        err,
+        GraphError::MissingInput {
+            node: x.id(),
+            name: "x".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "input %0 (`x`) was not set before running the plan"
+    );
+    Ok(())
+}
+
+#[test]
+fn plan_rejects_another_graph_and_foreign_nodes() -> Result<()> {
+    let g = Graph::new();
+    let x = g.scalar_input("x")?;
+    let mut plan = g.compile([x.exp()])?;
+    plan.set_scalar(x, 1.0)?;
+    let other = Graph::new();
+    assert_eq!(plan.run(&other), Err(GraphError::WrongGraph));
+    assert!(matches!(
+        plan.output(x),
+        Err(GraphError::NotInPlan {
+            role: "an output",
+            ..
+        })
+    ));
+    let y = x.sin();
+    assert!(matches!(
+        plan.set_scalar(y, 1.0),
+        Err(GraphError::NotInPlan {
+            role: "an input",
+            ..
+        })
+    ));
+    Ok(())
+}
+
+#[test]
+fn set_input_checks_shape_and_dtype() -> Result<()> {
+    let g = Graph::new();
+    let x = g.input("x", [2, 3], DType::F32)?;
+    let mut plan = g.compile([x.sum_all()])?;
+    let err = plan
+        .set_input(x, &Tensor::zeros([3, 2], DType::F32))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "node %0 (`x`) holds f32 [2, 3], got f32 [3, 2]"
+    );
+    let err = plan
+        .set_input(x, &Tensor::zeros([2, 3], DType::F64))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        GraphError::ValueMismatch {
+            actual_dtype: DType::F64,
+            ..
+        }
+    ));
+    assert!(plan.set_scalar(x, 1.0).is_err());
+    Ok(())
+}
+
+#[test]
+fn leaf_outputs_are_returned() -> Result<()> {
+    let g = Graph::new();
+    let x = g.input("x", [2], DType::F64)?;
+    let w = g.param("w", Tensor::from_vec(vec![1.0, 2.0], [2])?)?;
+    let mut plan = g.compile([x, w, x * w])?;
+    plan.set_input(x, &Tensor::from_vec(vec![3.0, 4.0], [2])?)?;
+    plan.run(&g)?;
+    assert_eq!(plan.output(x)?.to_f64_vec(), vec![3.0, 4.0]);
+    assert_eq!(plan.output(w)?.to_f64_vec(), vec![1.0, 2.0]);
+    assert_eq!(plan.output_at(2).to_f64_vec(), vec![3.0, 8.0]);
+    Ok(())
+}
+
+#[test]
+fn rewired_graphs_are_ordered_by_their_edges_not_creation() -> Result<()> {
+    let g = Graph::new();
+    let x = g.scalar_input("x")?;
+    let a = x.exp();
+    let b = x.sin();
+    let c = a + b;
+    // a now reads b, which was created after it
+    g.replace_operand(a, 0, b)?;
+    let order = g.topological_order([c])?;
+    let position = |n: Var<'_>| order.iter().position(|&o| o == n.id());
+    assert!(position(b) < position(a) && position(a) < position(c));
+    let value = g.eval(c, &[("x", 0.3)])?;
+    assert!((value - (0.3f64.sin().exp() + 0.3f64.sin())).abs() < 1e-15);
+    Ok(())
+}
+
+#[test]
+fn deep_chain_compiles_without_recursion() -> Result<()> {
+    let g = Graph::new();
+    let x = g.scalar_input("x")?;
+    let mut y = x;
+    for _ in 0..200_000 {
+        y = y + 1.0;
+    }
+    let mut plan = g.compile([y])?;
+    plan.set_scalar(x, 0.0)?;
+    plan.run(&g)?;
+    assert_eq!(plan.scalar(y)?, 200_000.0);
+    // one slot for the input and one per constant, then two slots ping-pong for the chain
+    assert!(plan.stats().buffers <= 200_000 + 3);
+    Ok(())
+}
+
+#[test]
+fn buffers_are_reused_along_a_chain() -> Result<()> {
+    let g = Graph::new();
+    let x = g.input("x", [8], DType::F32)?;
+    let mut y = x;
+    for _ in 0..100 {
+        y = y.tanh();
+    }
+    let plan = g.compile([y])?;
+    assert_eq!(plan.stats().instructions, 100);
+    assert_eq!(plan.stats().buffers, 2);
+    Ok(())
+}
+
+#[test]
+fn w2_graph_runs_on_the_scalar_tape() -> Result<()> {
+    let g = Graph::new();
+    let (dag, inputs) = build_dag(&g, &RandomDagConfig::w2(5_000, 3));
+    let mut plan = g.compile([dag.output])?;
+    assert!(plan.stats().scalar);
+    for (&leaf, value) in &inputs {
+        plan.set_input(leaf, value)?;
+    }
+    plan.run(&g)?;
+    let naive = eval_naive(&g, &inputs)?;
+    assert_eq!(
+        plan.scalar(dag.output)?,
+        naive[dag.output.index()].to_scalar()?
+    );
+    assert!(plan.stats().buffers < 16 + 200, "{:?}", plan.stats());
+    Ok(())
+}
+
+#[test]
+fn anomaly_detection_stops_at_the_first_non_finite_tensor() -> Result<()> {
+    let g = Graph::new();
+    let x = g.input("x", [3], DType::F32)?;
+    let big = (x * 100.0).exp().named("big")?; // inf for x >= 0.9 in f32
+    let y = (big - big).sum_all(); // inf - inf = NaN later on
+    let mut plan = g.compile([y])?;
+    plan.set_input(x, &Tensor::from_vec(vec![0.1f32, 2.0, -1.0], [3])?)?;
+    plan.run(&g)?; // off by default: the NaN flows to the output
+    assert!(plan.scalar(y)?.is_nan());
+    plan.detect_anomalies(true);
+    match plan.run(&g).unwrap_err() {
+        GraphError::NonFinite {
+            node,
+            name,
+            op,
+            value,
+            operands,
+        } => {
+            assert_eq!((node, name.as_str(), op.as_str()), (big.id(), "big", "exp"));
+            assert_eq!(value, f64::INFINITY);
+            assert_eq!(
+                (operands[0].min, operands[0].max, operands[0].non_finite),
+                (-100.0, 200.0, 0)
+            );
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+    plan.set_input(x, &Tensor::from_vec(vec![0.1f32, 0.2, -1.0], [3])?)?;
+    plan.run(&g)?; // finite again: no error
+    Ok(())
+}
+
+#[test]
+fn anomaly_detection_reports_the_first_nan_on_the_scalar_tape() -> Result<()> {
+    let g = Graph::new();
+    let o = lecture(&g)?;
+    let mut plan = g.compile([o])?;
+    plan.detect_anomalies(true);
+    plan.set_scalar(g.node("x")?, -3.0)?;
+    plan.set_scalar(g.node("y")?, 0.5)?;
+    let err = plan.run(&g).unwrap_err();
+    let GraphError::NonFinite { op, operands, .. } = &err else {
+        panic!("{err:?}")
+    };
+    // q = ln(beta*x + y) is the first NaN: ln of 1.2*(-3) + 0.5 = -3.1
+    assert_eq!(op, "ln");
+    assert!((operands[0].min + 3.1).abs() < 1e-12, "{err}");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every op node of a random DAG is an output: if buffer reuse overwrote a value still
+    /// needed, some output would differ from the naive evaluation.
+    #[test]
+    fn plan_matches_naive_evaluation_on_random_dags(config in dag_config(60), subset_seed in any::<u64>()) {
+        let g = Graph::new();
+        let (dag, inputs) = build_dag(&g, &config);
+        let naive = eval_naive(&g, &inputs).unwrap();
+        // every node, then a random subset: different outputs give different liveness
+        let subset: Vec<NodeId> = dag.nodes.iter().copied()
+            .filter(|n| (n.index() as u64).wrapping_mul(subset_seed | 1) % 3 == 0)
+            .chain([dag.output])
+            .collect();
+        for outputs in [dag.nodes.clone(), subset] {
+            let mut plan = g.compile(outputs.iter().copied()).unwrap();
+            if config.leaf_shapes == vec![Shape::scalar()] {
+                prop_assert!(plan.stats().scalar);
+            }
+            for (&leaf, value) in &inputs {
+                if plan.inputs().any(|i| i == leaf) {
+                    plan.set_input(leaf, value).unwrap();
+                }
+            }
+            for _ in 0..2 { // a second run reuses the same buffers
+                plan.run(&g).unwrap();
+                for &node in &outputs {
+                    assert_tensors_close(plan.output(node).unwrap(), &naive[node.index()], 0.0);
+                }
+            }
+        }
+    }
+
+    /// Buffer reuse: a plan never needs more buffers than it has op nodes, and a chain
+    /// needs a constant number.
+    #[test]
+    fn plan_uses_no_more_buffers_than_values(config in dag_config(80)) {
+        let g = Graph::new();
+        let (dag, _) = build_dag(&g, &config);
+        let plan = g.compile([dag.output]).unwrap();
+        let stats = plan.stats();
+        prop_assert!(stats.buffers <= stats.instructions + config.leaves + 64);
+    }
+}
