@@ -4,11 +4,7 @@ use adnet::prelude::*;
 use adnet::tensor::rand::{rngs::StdRng, SeedableRng};
 
 fn lecture_closed_form(x: f64, y: f64) -> f64 {
-    let p = 0.8 * x + y.exp();
-    let q = (1.2 * x + y).ln();
-    let u = (p + q) / 2.0;
-    let v = p * q;
-    u * v.ln() + v * u.ln()
+    adnet::graph::networks::lecture_value(x, y, adnet::graph::networks::LECTURE_PARAMS)
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use adnet_autodiff::{grad, value_and_grad};
 use adnet_graph::random::{random_dag, RandomDag, RandomDagConfig};
-use adnet_graph::{Graph, NodeId, NodeKind};
+use adnet_graph::{networks, Graph, NodeId, NodeKind};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 /// Tracks live and peak heap bytes.
@@ -45,53 +45,11 @@ unsafe impl GlobalAlloc for Tracking {
 #[global_allocator]
 static GLOBAL: Tracking = Tracking;
 
-fn lecture(g: &Graph) -> adnet_graph::Result<(NodeId, NodeId, NodeId, Vec<NodeId>)> {
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = u * v.ln() + v * u.ln();
-    Ok((
-        x.id(),
-        y.id(),
-        o.id(),
-        vec![x.id(), y.id(), alpha.id(), beta.id(), gamma.id()],
-    ))
-}
-
-/// The value and gradient of the lecture's network, derived by hand.
-#[inline(never)]
-fn lecture_by_hand(x: f64, y: f64, a: f64, b: f64, c: f64) -> [f64; 6] {
-    let ey = y.exp();
-    let p = a * x + ey;
-    let s = b * x + y;
-    let q = s.ln();
-    let u = (p + q) / c;
-    let v = p * q;
-    let (lu, lv) = (u.ln(), v.ln());
-    let o = u * lv + v * lu;
-    let do_du = lv + v / u;
-    let do_dv = u / v + lu;
-    let do_dp = do_du / c + do_dv * q;
-    let do_dq = (do_du / c + do_dv * p) / s;
-    [
-        o,
-        do_dp * a + do_dq * b,
-        do_dp * ey + do_dq,
-        do_dp * x,
-        do_dq * x,
-        -do_du * (p + q) / (c * c),
-    ]
-}
-
 fn w1(c: &mut Criterion) {
     let mut group = c.benchmark_group("w1/value_and_grad");
     let g = Graph::new();
-    let (x, y, o, wrt) = lecture(&g).expect("builds");
+    let net = networks::lecture(&g).expect("builds");
+    let (x, y, o, wrt) = (net.x, net.y, net.o, net.leaves());
     let mut step = value_and_grad(&g, o, &wrt).expect("differentiates");
     step.plan().set_scalar(y, 0.5).expect("input");
     println!("w1: {:?}", step.plan().stats());
@@ -111,12 +69,10 @@ fn w1(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let x = black_box(1.0 + 1e-6 * (i % 100_000) as f64);
-            black_box(lecture_by_hand(
+            black_box(networks::lecture_gradient(
                 x,
                 black_box(0.5),
-                black_box(0.8),
-                black_box(1.2),
-                black_box(2.0),
+                black_box(networks::LECTURE_PARAMS),
             ))
         })
     });

@@ -7,20 +7,10 @@ use adnet_graph::ops::{same_spec, ScalarFunction};
 use adnet_graph::{Graph, GraphError, InputGrads, NodeId, Op, TensorSpec};
 use adnet_tensor::{kernels, DType, Tensor};
 
-/// The lecture's second network, `o = u·ln v + v·ln u` with `p = αx + e^y`,
-/// `q = ln(βx + y)`, `u = (p + q)/γ`, `v = pq`; returns the graph and `o`.
+/// The lecture's second network (`adnet_graph::networks::lecture`); returns the graph and `o`.
 fn lecture_network() -> Result<(Graph, NodeId)> {
     let g = Graph::new();
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = (u * v.ln() + v * u.ln()).named("o")?;
-    let id = o.id();
+    let id = adnet_graph::networks::lecture(&g)?.o.id();
     Ok((g, id))
 }
 

@@ -5,7 +5,7 @@ use adnet_autodiff::{grad, hessian, hvp, jacobian, jvp, vjp, AutodiffError, Resu
 use adnet_graph::ops::ScalarFunction;
 use adnet_graph::random::RandomDagConfig;
 use adnet_graph::testing::{build_dag, dag_config};
-use adnet_graph::{Graph, NodeId, NodeKind};
+use adnet_graph::{networks, Graph, NodeId, NodeKind};
 use adnet_tensor::{DType, Shape, Tensor};
 use proptest::prelude::*;
 
@@ -65,36 +65,16 @@ fn first_lecture_network_matches_hand_derivation() -> Result<()> {
 
 #[test]
 fn second_lecture_network_matches_hand_derivation() -> Result<()> {
-    // p = αx + e^y, q = ln(βx + y), u = (p + q)/γ, v = pq, o = u ln v + v ln u
+    // p = αx + e^y, q = ln(βx + y), u = (p + q)/γ, v = pq, o = u ln v + v ln u; the
+    // gradient derived by hand is `networks::lecture_gradient`
     let g = Graph::new();
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = u * v.ln() + v * u.ln();
-    let d: Vec<NodeId> = grad(&g, o, &[x, y, alpha, beta, gamma])?
+    let net = networks::lecture(&g)?;
+    let d: Vec<NodeId> = grad(&g, net.o, &net.leaves())?
         .iter()
         .map(|v| v.id())
         .collect();
-    let (a, b, c) = (0.8, 1.2, 2.0);
     let (xv, yv) = (1.0, 0.5);
-    let (pp, s) = (a * xv + f64::exp(yv), b * xv + yv);
-    let qq = s.ln();
-    let (uu, vv) = ((pp + qq) / c, pp * qq);
-    let (do_du, do_dv) = (vv.ln() + vv / uu, uu / vv + uu.ln());
-    let do_dp = do_du / c + do_dv * qq;
-    let do_dq = do_du / c + do_dv * pp;
-    let expected = [
-        do_dp * a + do_dq * b / s,
-        do_dp * yv.exp() + do_dq / s,
-        do_dp * xv,
-        do_dq * xv / s,
-        -do_du * (pp + qq) / (c * c),
-    ];
+    let (_, expected) = networks::lecture_gradient(xv, yv, networks::LECTURE_PARAMS);
     let got = eval_all(&g, &d, &[("x", xv), ("y", yv)])?;
     for (k, (g_k, e_k)) in got.iter().zip(expected).enumerate() {
         assert!(close(*g_k, e_k, TOL), "∂o/∂{k}: {g_k} vs {e_k}");

@@ -11,35 +11,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use adnet_graph::random::{random_dag, RandomDag, RandomDagConfig};
-use adnet_graph::{Graph, NodeId, NodeKind};
+use adnet_graph::{networks, Graph, NodeId, NodeKind};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-fn lecture(g: &Graph) -> adnet_graph::Result<(NodeId, NodeId, NodeId)> {
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = u * v.ln() + v * u.ln();
-    Ok((x.id(), y.id(), o.id()))
-}
-
-#[inline(never)]
-fn lecture_by_hand(x: f64, y: f64, alpha: f64, beta: f64, gamma: f64) -> f64 {
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    u * v.ln() + v * u.ln()
-}
 
 fn w1(c: &mut Criterion) {
     let mut group = c.benchmark_group("w1/forward");
     let g = Graph::new();
-    let (x, y, o) = lecture(&g).expect("the lecture network builds");
+    let net = networks::lecture(&g).expect("the lecture network builds");
+    let (x, y, o) = (net.x, net.y, net.o);
     let mut plan = g.compile([o]).expect("compiles");
     plan.set_scalar(y, 0.5).expect("y is an input");
     let mut i = 0u64;
@@ -57,12 +36,10 @@ fn w1(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let x = black_box(1.0 + 1e-6 * (i % 100_000) as f64);
-            black_box(lecture_by_hand(
+            black_box(networks::lecture_value(
                 x,
                 black_box(0.5),
-                black_box(0.8),
-                black_box(1.2),
-                black_box(2.0),
+                black_box(networks::LECTURE_PARAMS),
             ))
         })
     });

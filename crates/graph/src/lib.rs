@@ -35,6 +35,7 @@ mod dot;
 mod error;
 pub mod finite_diff;
 mod graph;
+pub mod networks;
 mod op;
 pub mod ops;
 pub mod parse;

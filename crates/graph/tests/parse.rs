@@ -260,15 +260,7 @@ output o
         .eval(network.outputs[0].1, &[("x", 1.0), ("y", 0.5)])?;
 
     let g = Graph::new();
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = u * v.ln() + v * u.ln();
+    let o = adnet_graph::networks::lecture(&g)?.o;
     let built = g.eval(o, &[("x", 1.0), ("y", 0.5)])?;
 
     assert_eq!(parsed, built);

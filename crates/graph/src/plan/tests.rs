@@ -8,24 +8,11 @@ use adnet_tensor::testing::assert_tensors_close;
 use proptest::prelude::*;
 
 fn lecture(g: &Graph) -> Result<NodeId> {
-    let (x, y) = (g.scalar_input("x")?, g.scalar_input("y")?);
-    let alpha = g.scalar_param("alpha", 0.8)?;
-    let beta = g.scalar_param("beta", 1.2)?;
-    let gamma = g.scalar_param("gamma", 2.0)?;
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    let o = u * v.ln() + v * u.ln();
-    Ok(o.id())
+    Ok(crate::networks::lecture(g)?.o.id())
 }
 
 fn lecture_closed_form(x: f64, y: f64, alpha: f64, beta: f64, gamma: f64) -> f64 {
-    let p = alpha * x + y.exp();
-    let q = (beta * x + y).ln();
-    let u = (p + q) / gamma;
-    let v = p * q;
-    u * v.ln() + v * u.ln()
+    crate::networks::lecture_value(x, y, (alpha, beta, gamma))
 }
 
 #[test]
