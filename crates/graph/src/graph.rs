@@ -581,6 +581,91 @@ impl Graph {
         Ok(())
     }
 
+    /// Gives `f` mutable access to the values of the parameters `ids` (in that order), for an
+    /// optimizer to update them in place with no copy. `f` must keep every shape and dtype.
+    ///
+    /// # Errors
+    /// [`GraphError::WrongKind`] when a node is not a parameter, [`GraphError::InvalidArgument`]
+    /// when a parameter is listed twice, and [`GraphError::ValueMismatch`] when `f` changed a
+    /// shape or dtype (the values stay as `f` left them).
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_graph::Graph;
+    /// use adnet_tensor::{DType, Tensor};
+    /// let g = Graph::new();
+    /// let w = g.param("w", Tensor::ones([2], DType::F32))?;
+    /// g.with_params_mut(&[w.id()], |values| {
+    ///     for v in values[0].as_mut_slice::<f32>().expect("f32") {
+    ///         *v *= 3.0;
+    ///     }
+    /// })?;
+    /// assert_eq!(g.value(w)?.to_f64_vec(), vec![3.0, 3.0]);
+    /// # Ok::<(), adnet_graph::GraphError>(())
+    /// ```
+    pub fn with_params_mut<R>(
+        &self,
+        ids: &[NodeId],
+        f: impl FnOnce(&mut [&mut Tensor]) -> R,
+    ) -> Result<R> {
+        let mut data = self.data.borrow_mut();
+        let mut slots = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let node = data.node(id)?;
+            let NodeKind::Param { slot } = node.kind else {
+                return Err(GraphError::WrongKind {
+                    node: id,
+                    expected: "a parameter",
+                    actual: node.kind.describe(),
+                });
+            };
+            if slots.iter().any(|&(s, _)| s == slot) {
+                return Err(GraphError::InvalidArgument {
+                    op: "with_params_mut".to_string(),
+                    reason: format!("parameter {id} is listed twice"),
+                });
+            }
+            slots.push((slot, slots.len()));
+        }
+        let specs: Vec<TensorSpec> = ids
+            .iter()
+            .map(|&id| data.node(id).map(|n| n.spec.clone()))
+            .collect::<Result<_>>()?;
+        let result = {
+            // hand out disjoint `&mut` borrows of the chosen slots, in `ids` order
+            slots.sort_unstable();
+            let mut chosen: Vec<Option<&mut Tensor>> = (0..ids.len()).map(|_| None).collect();
+            let mut wanted = slots.iter().peekable();
+            for (slot, value) in data.leaf_values.iter_mut().enumerate() {
+                if let Some(&&(s, position)) = wanted.peek() {
+                    if s == slot {
+                        chosen[position] = Some(value);
+                        wanted.next();
+                    }
+                }
+            }
+            let mut values: Vec<&mut Tensor> = chosen
+                .into_iter()
+                .map(|v| v.expect("every parameter slot exists"))
+                .collect();
+            f(&mut values)
+        };
+        for (&id, spec) in ids.iter().zip(&specs) {
+            let value = data.leaf_value(id).expect("checked to be a parameter");
+            if value.shape() != &spec.shape || value.dtype() != spec.dtype {
+                return Err(GraphError::ValueMismatch {
+                    node: id,
+                    name: data.display_name(id),
+                    expected: spec.shape.clone(),
+                    expected_dtype: spec.dtype,
+                    actual: value.shape().clone(),
+                    actual_dtype: value.dtype(),
+                });
+            }
+        }
+        Ok(result)
+    }
+
     /// Replaces operand `position` of an op node with another node, as graph rewrites do.
     ///
     /// # Errors
@@ -874,6 +959,34 @@ mod tests {
             }
         );
         assert_eq!(g.value(w)?.to_f64_vec(), vec![1.0, 1.0]);
+        Ok(())
+    }
+
+    #[test]
+    fn params_are_updated_in_place_in_the_order_given() -> Result<()> {
+        let g = Graph::new();
+        let a = g.param("a", Tensor::ones([2], DType::F64))?;
+        let b = g.param("b", Tensor::zeros([3], DType::F64))?;
+        let x = g.scalar_input("x")?;
+        g.with_params_mut(&[b.id(), a.id()], |values| {
+            assert_eq!(values[0].dims(), &[3]);
+            values[0].as_mut_slice::<f64>().expect("f64")[0] = 5.0;
+            values[1].as_mut_slice::<f64>().expect("f64")[1] = 7.0;
+        })?;
+        assert_eq!(g.value(a)?.to_f64_vec(), vec![1.0, 7.0]);
+        assert_eq!(g.value(b)?.to_f64_vec(), vec![5.0, 0.0, 0.0]);
+        assert!(matches!(
+            g.with_params_mut(&[x.id()], |_| ()),
+            Err(GraphError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            g.with_params_mut(&[a.id(), a.id()], |_| ()),
+            Err(GraphError::InvalidArgument { .. })
+        ));
+        let err = g.with_params_mut(&[a.id()], |values| {
+            *values[0] = Tensor::zeros([5], DType::F64)
+        });
+        assert!(matches!(err, Err(GraphError::ValueMismatch { .. })));
         Ok(())
     }
 

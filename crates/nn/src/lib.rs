@@ -1,0 +1,15 @@
+//! Layers, losses and optimizers for adnet (being built).
+//!
+//! - [`loss`]: the regression and classification losses, as graph nodes, with PyTorch's names,
+//!   reductions and defaults;
+//! - [`optim`]: first-order optimizers (SGD with momentum and Nesterov, Adagrad, RMSprop,
+//!   Adadelta, Adam/AMSGrad, AdamW, Adamax, Nadam), gradient clipping and learning-rate
+//!   schedules, matching PyTorch's update formulas;
+//! - [`layers`]: initializers, activations, `Linear`, `Sequential` and the `Mlp` builder.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::panic))]
+
+mod error;
+
+pub use error::{NnError, Result};
