@@ -11,5 +11,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::panic))]
 
 mod error;
+pub mod layers;
+pub mod loss;
+pub mod optim;
 
 pub use error::{NnError, Result};
