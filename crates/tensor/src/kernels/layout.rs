@@ -19,7 +19,7 @@ const TILE: usize = 32;
 /// Checks that `shape` holds as many elements as `from`.
 ///
 /// # Errors
-/// [`TensorError::InvalidReshape`](crate::TensorError::InvalidReshape).
+/// [`TensorError::InvalidReshape`].
 pub fn reshape_shape(from: &Shape, shape: &Shape) -> Result<Shape> {
     if from.numel() != shape.numel() {
         return Err(TensorError::InvalidReshape {
@@ -44,7 +44,7 @@ pub fn reshape(x: &Tensor, shape: &Shape, out: &mut Tensor) -> Result<()> {
 /// The shape after permuting axes: `out.dims[i] = x.dims[perm[i]]`.
 ///
 /// # Errors
-/// [`TensorError::InvalidPermutation`](crate::TensorError::InvalidPermutation).
+/// [`TensorError::InvalidPermutation`].
 pub fn permute_shape(shape: &Shape, perm: &[usize]) -> Result<Shape> {
     let rank = shape.rank();
     let mut seen: AxisVec<bool> = smallvec![false; rank];
@@ -108,7 +108,7 @@ pub fn transpose(x: &Tensor, out: &mut Tensor) -> Result<()> {
 /// Checks that `from` broadcasts to `to`.
 ///
 /// # Errors
-/// [`TensorError::NotBroadcastable`](crate::TensorError::NotBroadcastable).
+/// [`TensorError::NotBroadcastable`].
 pub fn broadcast_to_shape(from: &Shape, to: &Shape) -> Result<Shape> {
     if !from.broadcasts_to(to) {
         return Err(TensorError::NotBroadcastable {
@@ -135,9 +135,9 @@ pub fn broadcast_to(x: &Tensor, shape: &Shape, out: &mut Tensor) -> Result<()> {
 /// The shape of concatenating `shapes` along `axis`: all equal except along `axis`.
 ///
 /// # Errors
-/// [`TensorError::EmptyConcat`](crate::TensorError::EmptyConcat),
-/// [`TensorError::AxisOutOfRange`](crate::TensorError::AxisOutOfRange) or
-/// [`TensorError::ShapeMismatch`](crate::TensorError::ShapeMismatch).
+/// [`TensorError::EmptyConcat`],
+/// [`TensorError::AxisOutOfRange`] or
+/// [`TensorError::ShapeMismatch`].
 pub fn concat_shape(shapes: &[&Shape], axis: usize) -> Result<Shape> {
     let (first, rest) = shapes.split_first().ok_or(TensorError::EmptyConcat)?;
     check_axis("concat", first, axis)?;
@@ -208,8 +208,8 @@ pub fn concat(xs: &[&Tensor], axis: usize, out: &mut Tensor) -> Result<()> {
 /// The shape of `x[.., start..end, ..]` along `axis`.
 ///
 /// # Errors
-/// [`TensorError::AxisOutOfRange`](crate::TensorError::AxisOutOfRange) or
-/// [`TensorError::SliceOutOfRange`](crate::TensorError::SliceOutOfRange).
+/// [`TensorError::AxisOutOfRange`] or
+/// [`TensorError::SliceOutOfRange`].
 pub fn slice_shape(shape: &Shape, axis: usize, start: usize, end: usize) -> Result<Shape> {
     check_axis("slice", shape, axis)?;
     let len = shape[axis];
@@ -252,7 +252,7 @@ pub fn slice(x: &Tensor, axis: usize, start: usize, end: usize, out: &mut Tensor
 /// The shape of zero-padding `shape` with `before` and `after` elements along `axis`.
 ///
 /// # Errors
-/// [`TensorError::AxisOutOfRange`](crate::TensorError::AxisOutOfRange).
+/// [`TensorError::AxisOutOfRange`].
 pub fn pad_shape(shape: &Shape, axis: usize, before: usize, after: usize) -> Result<Shape> {
     check_axis("pad", shape, axis)?;
     let mut dims: AxisVec<usize> = SmallVec::from_slice(shape.dims());

@@ -20,8 +20,8 @@ pub const PARALLEL_THRESHOLD: usize = 1 << 22;
 /// rank >= 2, inner dimensions equal, leading (batch) dimensions broadcast.
 ///
 /// # Errors
-/// [`TensorError::RankMismatch`](crate::TensorError::RankMismatch) or
-/// [`TensorError::ShapeMismatch`](crate::TensorError::ShapeMismatch) naming `matmul` and both
+/// [`TensorError::RankMismatch`] or
+/// [`TensorError::ShapeMismatch`] naming `matmul` and both
 /// shapes.
 pub fn matmul_shape(a: &Shape, b: &Shape, transpose_a: bool, transpose_b: bool) -> Result<Shape> {
     let (m, k_a) = matrix_dims(a, transpose_a)?;

@@ -27,8 +27,8 @@ pub fn all_axes(shape: &Shape) -> Vec<usize> {
 /// `keepdims`.
 ///
 /// # Errors
-/// [`TensorError::AxisOutOfRange`](crate::TensorError::AxisOutOfRange) or
-/// [`TensorError::DuplicateAxis`](crate::TensorError::DuplicateAxis), naming `op`.
+/// [`TensorError::AxisOutOfRange`] or
+/// [`TensorError::DuplicateAxis`], naming `op`.
 pub fn reduce_shape(
     op: &'static str,
     shape: &Shape,
@@ -124,7 +124,7 @@ pub fn argmax(x: &Tensor, axis: usize, keepdims: bool, out: &mut Tensor) -> Resu
 /// are summed away and axes where `shape` has 1 are summed with keepdims.
 ///
 /// # Errors
-/// [`TensorError::NotBroadcastable`](crate::TensorError::NotBroadcastable) when `shape` does
+/// [`TensorError::NotBroadcastable`] when `shape` does
 /// not broadcast to `x`'s shape; its `from` is `shape` and its `to` is `x`'s shape, so the
 /// message reads as the broadcast that `sum_to` undoes.
 ///
