@@ -1,10 +1,17 @@
 //! Quickstart: the lecture's adaptive network, evaluated at a few points with one compiled
 //! plan, its exact gradient checked against finite differences, and a small 2-layer MLP
-//! forward pass on a batch.
+//! forward pass on a batch, then a short training run: a 1-16-1 tanh MLP fitted to `sin x`.
 //!
 //! Run: `cargo run --release --example quickstart`
 
 use adnet::autodiff::{check_grad, CheckOptions};
+use adnet::nn::data::DataSet;
+use adnet::nn::layers::{Activation, Mlp, Module};
+use adnet::nn::loss::{mse_loss, Reduction};
+use adnet::nn::optim::Adam;
+use adnet::nn::train::{FitOptions, Step, Trainer};
+use std::f64::consts::PI;
+
 use adnet::prelude::*;
 use adnet::tensor::rand::{rngs::StdRng, SeedableRng};
 
@@ -102,5 +109,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "({} instructions, {} buffers, {} bytes reused across runs)",
         stats.instructions, stats.buffers, stats.buffer_bytes
     );
+
+    // Training: a 1-16-1 tanh MLP learns sin x on [-pi, pi] (64 points, full batch, Adam).
+    let fit = Graph::new();
+    let mlp = Mlp::new(&[1, 16, 1])
+        .activation(Activation::Tanh)
+        .dtype(DType::F64)
+        .build(&fit, "sin", &mut rng)?;
+    let params = mlp.parameters();
+    let mut trainer = Trainer::new(&fit, params, Box::new(Adam::new(0.02)?), move |g, n| {
+        let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
+        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
+        let y = mlp.forward(g, x)?;
+        let loss = mse_loss(y, t, Reduction::Mean)?;
+        Ok(Step {
+            input: x.id(),
+            target: t.id(),
+            loss: loss.id(),
+            output: y.id(),
+        })
+    })?;
+    let xs: Vec<f64> = (0..64).map(|i| -PI + 2.0 * PI * i as f64 / 63.0).collect();
+    let ys: Vec<f64> = xs.iter().map(|x| x.sin()).collect();
+    let data = DataSet::from_tensors(
+        Tensor::from_vec(xs, [64, 1])?,
+        Tensor::from_vec(ys, [64, 1])?,
+    )?;
+    let before = trainer.evaluate(&data, 64)?.loss;
+    let options = FitOptions {
+        epochs: 500,
+        batch_size: 64,
+        quiet: true,
+        ..FitOptions::default()
+    };
+    trainer.fit(&data, None, &options)?;
+    let after = trainer.evaluate(&data, 64)?.loss;
+    println!("\nMLP 1-16-1 fitted to sin x, 500 Adam steps: MSE {before:.4} -> {after:.2e}");
     Ok(())
 }

@@ -46,6 +46,7 @@
 
 pub use adnet_autodiff as autodiff;
 pub use adnet_graph as graph;
+pub use adnet_nn as nn;
 pub use adnet_tensor as tensor;
 
 pub use adnet_graph::{Graph, GraphError, NodeId, Op, Plan, TensorSpec, Var};

@@ -1,7 +1,5 @@
 //! Layers across crates: activations against plain-Rust references and finite differences,
 //! `Linear` against a naive product, `Mlp` naming, seeding and gradients, dropout statistics.
-// `NnError` wraps the graph and autodiff errors whole; a test returning it is no hot path
-#![allow(clippy::result_large_err)]
 
 use adnet_autodiff::{check_grad, CheckOptions};
 use adnet_graph::Graph;

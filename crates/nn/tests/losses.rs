@@ -2,10 +2,6 @@
 //! reduction), their gradients and Hessians against finite differences, their behaviour at
 //! extreme logits, and values pinned against PyTorch.
 
-// The loss closures return `adnet_nn::Result`, whose error is `NnError`: its size is the
-// crate's to settle, not these tests'.
-#![allow(clippy::result_large_err)]
-
 use std::error::Error;
 
 use adnet_autodiff::{check_grad, grad, CheckOptions};

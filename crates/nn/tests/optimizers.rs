@@ -3,10 +3,6 @@
 //! The numbers live in `fixtures/optimizers.json`, written by `fixtures/make_optimizer_fixtures.py`
 //! with PyTorch 2.15 and Keras 3.15 (see that script for the problem and how to regenerate).
 
-// `NnError` is large (two `Shape`s in `ShapeMismatch`); its size is the crate's choice, and these
-// helpers only pass it through
-#![allow(clippy::result_large_err)]
-
 use adnet_nn::optim::schedule::{
     AnnealStrategy, CosineAnnealingLr, CosineAnnealingWarmRestarts, ExponentialLr, LinearLr,
     LrSchedule, MultiStepLr, OneCycleLr, PlateauMode, ReduceLrOnPlateau, StepLr, ThresholdMode,

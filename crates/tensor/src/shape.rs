@@ -8,8 +8,8 @@ use crate::{Result, TensorError};
 
 /// The dimensions of a tensor, outermost first; rank 0 (no dimensions) is a scalar.
 ///
-/// Up to four dimensions are stored inline, so building and comparing shapes allocates nothing
-/// for the tensors neural networks use.
+/// Up to three dimensions are stored inline (keeping `Shape`, and every error that carries two,
+/// small), so building and comparing shapes allocates nothing for the tensors networks use.
 ///
 /// # Examples
 /// ```
@@ -20,7 +20,7 @@ use crate::{Result, TensorError};
 /// assert_eq!(Shape::scalar().rank(), 0);
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Shape(SmallVec<[usize; 4]>);
+pub struct Shape(SmallVec<[usize; 3]>);
 
 impl Shape {
     /// The shape of a scalar: rank 0, one element.

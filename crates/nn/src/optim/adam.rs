@@ -2,7 +2,9 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, prepare, unit_interval, Optimizer};
+use super::{
+    data, data_mut, non_negative, parse_state, prepare, state_entries, unit_interval, Optimizer,
+};
 use crate::Result;
 
 /// Adam, as `torch.optim.Adam` (AMSGrad as an option).
@@ -202,7 +204,26 @@ impl Optimizer for Adam {
         self.step = 0;
         self.state.clear();
     }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(
+            self.step,
+            &self.state,
+            ADAM_STATE,
+            [true, true, self.amsgrad],
+        )
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, ADAM_STATE, [true, true, self.amsgrad])?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
+    }
 }
+
+/// Adam's per-parameter buffers, as PyTorch names them.
+const ADAM_STATE: [&str; 3] = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
 
 /// AdamW, as `torch.optim.AdamW`: Adam with decoupled weight decay.
 ///
@@ -292,5 +313,13 @@ impl Optimizer for AdamW {
 
     fn reset(&mut self) {
         self.0.reset();
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        self.0.state()
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        self.0.load_state(state)
     }
 }

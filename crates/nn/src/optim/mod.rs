@@ -78,6 +78,147 @@ pub trait Optimizer {
 
     /// Forgets all state (moments, step count), as if no step had been taken.
     fn reset(&mut self);
+
+    /// The optimizer's state, for a checkpoint: `step` (a scalar `f64` tensor holding the step
+    /// count) and, per parameter position `i`, its buffers under PyTorch's names
+    /// (`{i}.momentum_buffer`, `{i}.exp_avg`, ...). Settings (`lr`, `betas`) are not state.
+    /// The default is no state, for an optimizer that keeps none or cannot save it yet.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
+    /// Restores state that [`Optimizer::state`] returned (from an optimizer of the same kind and
+    /// configuration), checking it all before changing anything. The default accepts only an
+    /// empty state.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidSetting`] (with `what = "state"`) for an entry this optimizer does not
+    /// keep, a buffer missing, a step that is not a whole number, or buffers of one parameter
+    /// that differ in shape or dtype. The optimizer is unchanged on error.
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        match state.first() {
+            None => Ok(()),
+            Some((name, _)) => Err(bad_state(format!(
+                "this optimizer keeps no state, got `{name}`"
+            ))),
+        }
+    }
+}
+
+/// An [`NnError::InvalidSetting`] for a rejected state.
+fn bad_state(reason: String) -> NnError {
+    NnError::InvalidSetting {
+        what: "state",
+        reason,
+    }
+}
+
+/// The entries of [`Optimizer::state`] for per-parameter buffers named `names`, of which those
+/// with `used[k]` false are placeholders and not saved.
+pub(crate) fn state_entries<const N: usize>(
+    step: u64,
+    state: &[[Tensor; N]],
+    names: [&str; N],
+    used: [bool; N],
+) -> Vec<(String, Tensor)> {
+    // counts up to 2⁵³ are exact in f64
+    let mut entries = vec![("step".to_string(), Tensor::scalar(step as f64))];
+    for (index, buffers) in state.iter().enumerate() {
+        for ((buffer, name), used) in buffers.iter().zip(names).zip(used) {
+            if used {
+                entries.push((format!("{index}.{name}"), buffer.clone()));
+            }
+        }
+    }
+    entries
+}
+
+/// Parses entries written by [`state_entries`] back into a step count and per-parameter
+/// buffers. Unused buffers become empty placeholders of their parameter's dtype; with no used
+/// buffer at all the state is left empty, to be created at the next step.
+pub(crate) fn parse_state<const N: usize>(
+    entries: &[(String, Tensor)],
+    names: [&str; N],
+    used: [bool; N],
+) -> Result<(u64, Vec<[Tensor; N]>)> {
+    let mut step = None;
+    let mut found: Vec<[Option<Tensor>; N]> = Vec::new();
+    for (name, value) in entries {
+        if name == "step" {
+            let count = value
+                .to_scalar()
+                .ok()
+                .filter(|s| s.fract() == 0.0 && *s >= 0.0 && *s < 2f64.powi(53))
+                .ok_or_else(|| bad_state(format!("`step` must be a whole number, got {value}")))?;
+            step = Some(count as u64);
+            continue;
+        }
+        let parsed = name.split_once('.').and_then(|(index, buffer)| {
+            let index = index.parse::<usize>().ok()?;
+            let k = names
+                .iter()
+                .position(|n| *n == buffer)
+                .filter(|&k| used[k])?;
+            Some((index, k))
+        });
+        let Some((index, k)) = parsed else {
+            return Err(bad_state(format!(
+                "unknown entry `{name}` (this optimizer keeps {})",
+                names
+                    .iter()
+                    .zip(used)
+                    .filter(|(_, u)| *u)
+                    .map(|(n, _)| format!("`<i>.{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        if index > 1 << 24 {
+            return Err(bad_state(format!(
+                "parameter index {index} in `{name}` is implausible"
+            )));
+        }
+        if found.len() <= index {
+            found.resize_with(index + 1, || std::array::from_fn(|_| None));
+        }
+        found[index][k] = Some(value.clone());
+    }
+    let step = step.ok_or_else(|| bad_state("no `step` entry".to_string()))?;
+    if !used.iter().any(|&u| u) {
+        return Ok((step, Vec::new()));
+    }
+    let mut state = Vec::with_capacity(found.len());
+    for (index, buffers) in found.into_iter().enumerate() {
+        let mut spec = None;
+        for (k, buffer) in buffers.iter().enumerate() {
+            match (used[k], buffer) {
+                (true, None) => {
+                    return Err(bad_state(format!("missing `{index}.{}`", names[k])));
+                }
+                (true, Some(value)) => match &spec {
+                    None => spec = Some((value.shape().clone(), value.dtype())),
+                    Some((shape, dtype)) if value.shape() != shape || value.dtype() != *dtype => {
+                        return Err(bad_state(format!(
+                            "`{index}.{}` is {:?} {}, other buffers of parameter {index} are {dtype:?} {shape}",
+                            names[k],
+                            value.dtype(),
+                            value.shape()
+                        )));
+                    }
+                    Some(_) => {}
+                },
+                (false, _) => {}
+            }
+        }
+        let dtype = spec.map(|(_, dtype)| dtype).expect("some buffer is used");
+        let mut buffers = buffers;
+        state.push(std::array::from_fn(|k| {
+            buffers[k]
+                .take()
+                .unwrap_or_else(|| Tensor::zeros([0], dtype))
+        }));
+    }
+    Ok((step, state))
 }
 
 /// Checks the arguments of a step and creates the state on the first one.

@@ -2,7 +2,10 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{closed_unit_interval, data, data_mut, non_negative, prepare, Optimizer};
+use super::{
+    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, state_entries,
+    Optimizer,
+};
 use crate::{NnError, Result};
 
 /// Stochastic gradient descent, as `torch.optim.SGD`.
@@ -174,5 +177,21 @@ impl Optimizer for Sgd {
     fn reset(&mut self) {
         self.step = 0;
         self.state.clear();
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(
+            self.step,
+            &self.state,
+            ["momentum_buffer"],
+            [self.momentum != 0.0],
+        )
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, ["momentum_buffer"], [self.momentum != 0.0])?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
     }
 }

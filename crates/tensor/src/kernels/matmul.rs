@@ -16,6 +16,11 @@ use crate::{dispatch, Element, Result, Shape, Tensor, TensorError};
 /// the threshold is `2^22`. `gemm` applies its own threshold (`48·48·256` per block) as well.
 pub const PARALLEL_THRESHOLD: usize = 1 << 22;
 
+/// Products of at most this many multiply-adds (`m·n·k`) run as a plain loop instead of
+/// calling `gemm`, whose setup (and the scratch vector it allocates on every call) costs more
+/// than the arithmetic for matrices this small, as in the lecture's 2-2-1 networks.
+pub const SMALL_PRODUCT: usize = 256;
+
 /// The shape of `a @ b` (optionally with either operand's last two axes transposed): both
 /// rank >= 2, inner dimensions equal, leading (batch) dimensions broadcast.
 ///
@@ -257,6 +262,10 @@ fn product<T: Element>(
         lhs.holds(m, k) && rhs.holds(k, n) && m.checked_mul(n).is_some_and(|len| len <= dst.len()),
         "matmul: operand strides out of bounds for {m}x{k} by {k}x{n}"
     );
+    if m * n * k <= SMALL_PRODUCT {
+        small_product(m, n, k, lhs, rhs, dst);
+        return;
+    }
     let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD {
         Parallelism::Rayon(0)
     } else {
@@ -291,6 +300,28 @@ fn product<T: Element>(
             false,
             parallelism,
         );
+    }
+}
+
+/// `dst = lhs @ rhs` by the textbook loop, for products below [`SMALL_PRODUCT`].
+fn small_product<T: Element>(
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: &MatrixRef<T>,
+    rhs: &MatrixRef<T>,
+    dst: &mut [T],
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::zero();
+            for p in 0..k {
+                acc = acc
+                    + lhs.data[i * lhs.row_stride + p * lhs.col_stride]
+                        * rhs.data[p * rhs.row_stride + j * rhs.col_stride];
+            }
+            dst[i * n + j] = acc;
+        }
     }
 }
 
@@ -472,6 +503,41 @@ mod tests {
             check_against_naive(&a, &b, false, false);
         }
         Ok(())
+    }
+
+    #[test]
+    fn small_and_gemm_paths_agree_at_the_threshold() -> Result<()> {
+        // 4x8x8 = 256 multiply-adds takes the loop, 4x8x9 = 288 takes gemm
+        for (m, k, n) in [(4, 8, 8), (4, 9, 8)] {
+            let a = Tensor::from_f64s(
+                &(0..m * k).map(|v| v as f64 * 0.5 - 3.0).collect::<Vec<_>>(),
+                [m, k],
+                DType::F64,
+            )?;
+            let b = Tensor::from_f64s(
+                &(0..k * n)
+                    .map(|v| 1.0 - v as f64 * 0.25)
+                    .collect::<Vec<_>>(),
+                [k, n],
+                DType::F64,
+            )?;
+            for (ta, tb) in [(false, false), (true, true)] {
+                let (a, b) = if ta {
+                    (transpose_copy(&a), transpose_copy(&b))
+                } else {
+                    (a.clone(), b.clone())
+                };
+                check_against_naive(&a, &b, ta, tb);
+            }
+        }
+        Ok(())
+    }
+
+    /// A materialised transpose of a matrix, so the flags can be exercised on the same values.
+    fn transpose_copy(x: &Tensor) -> Tensor {
+        let mut out = Tensor::default();
+        crate::kernels::transpose(x, &mut out).expect("a matrix");
+        out
     }
 
     #[test]
