@@ -158,6 +158,17 @@ impl Adam {
         let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
         let (exp_avg, exp_avg_sq) = (data_mut::<T>(exp_avg), data_mut::<T>(exp_avg_sq));
         let max_exp_avg_sq = data_mut::<T>(max_exp_avg_sq);
+        if !self.maximize && !decay && !self.amsgrad {
+            // the default configuration, branch-free and without bounds checks so the loop
+            // vectorises; the same operations in the same order as the general loop below
+            let moments = exp_avg.iter_mut().zip(exp_avg_sq.iter_mut());
+            for ((p, &g), (m, v)) in param.iter_mut().zip(grad).zip(moments) {
+                *m = b1 * *m + one_minus_b1 * g;
+                *v = b2 * *v + one_minus_b2 * g * g;
+                *p = *p - step_size * (*m / (v.sqrt() / sqrt_scale + eps));
+            }
+            return;
+        }
         for i in 0..param.len() {
             let mut p = param[i];
             let mut g = if self.maximize { -grad[i] } else { grad[i] };
