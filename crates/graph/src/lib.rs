@@ -38,6 +38,7 @@ mod graph;
 pub mod networks;
 mod op;
 pub mod ops;
+mod params;
 pub mod parse;
 mod plan;
 pub mod random;

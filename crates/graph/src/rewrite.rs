@@ -1,4 +1,5 @@
-//! Graph rewrites: folding the algebraic identities that derivative construction produces.
+//! Graph rewrites: replacing an operand (with the cycle check), and folding the algebraic
+//! identities that derivative construction produces.
 
 use adnet_tensor::Storage;
 use petgraph::graph::NodeIndex;
@@ -7,7 +8,10 @@ use petgraph::Direction;
 
 use crate::graph::{GraphData, NodeKind};
 use crate::ops::{Add, Div, Mul, Sub};
-use crate::{Graph, NodeId};
+use smallvec::SmallVec;
+
+use crate::graph::Node;
+use crate::{Graph, GraphError, IntoNode, NodeId, Result, TensorSpec};
 
 /// The result of [`Graph::fold_identities`]: which node now stands for which.
 #[derive(Debug, Clone)]
@@ -54,6 +58,89 @@ fn fill(data: &GraphData, node: NodeId) -> Option<f64> {
 }
 
 impl Graph {
+    /// Replaces operand `position` of an op node with another node, as graph rewrites do.
+    ///
+    /// # Errors
+    /// [`GraphError::WrongKind`] when `node` is a leaf, [`GraphError::Arity`] when it has no
+    /// such operand, the op's own shape error when the new operand does not fit, and
+    /// [`GraphError::Cycle`] when `new_operand` depends on `node`. The graph is unchanged on
+    /// error.
+    pub fn replace_operand(
+        &self,
+        node: impl IntoNode,
+        position: usize,
+        new_operand: impl IntoNode,
+    ) -> Result<()> {
+        let id = node.node_in(self)?;
+        let new = new_operand.node_in(self)?;
+        let mut data = self.data_mut();
+        let (op, mut inputs) = match &data.node(id)?.kind {
+            NodeKind::Op { op, inputs } => (op.clone(), inputs.clone()),
+            other => {
+                return Err(GraphError::WrongKind {
+                    node: id,
+                    expected: "an op",
+                    actual: other.describe(),
+                })
+            }
+        };
+        if position >= inputs.len() {
+            return Err(GraphError::Arity {
+                op: op.name().to_string(),
+                expected: inputs.len(),
+                actual: position + 1,
+            });
+        }
+        // while every edge runs from an older node to a newer one, an older operand cannot
+        // close a cycle; otherwise search for a path from the node to its new operand
+        let older = new.index() < id.index();
+        let may_cycle = !older || data.backward_edges;
+        if new == id
+            || (may_cycle
+                && petgraph::algo::has_path_connecting(
+                    &data.dag,
+                    id.petgraph(),
+                    new.petgraph(),
+                    None,
+                ))
+        {
+            return Err(GraphError::Cycle { from: new, to: id });
+        }
+        inputs[position] = new;
+        let spec = {
+            let specs = inputs
+                .iter()
+                .map(|&i| data.node(i).map(|n| &n.spec))
+                .collect::<Result<SmallVec<[&TensorSpec; 4]>>>()?;
+            op.infer(&specs)?
+        };
+        if spec != data.node(id)?.spec {
+            return Err(GraphError::ShapeMismatch {
+                op: op.name().to_string(),
+                lhs: data.node(id)?.spec.shape.clone(),
+                rhs: spec.shape,
+            });
+        }
+        let old_edge = data
+            .dag
+            .edges_directed(id.petgraph(), Direction::Incoming)
+            .find(|e| *e.weight() == position as u32)
+            .map(|e| e.id())
+            .expect("every operand has its edge");
+        data.dag.remove_edge(old_edge);
+        data.dag
+            .add_edge(new.petgraph(), id.petgraph(), position as u32);
+        data.backward_edges |= !older;
+        if let Some(Node {
+            kind: NodeKind::Op { inputs: stored, .. },
+            ..
+        }) = data.dag.node_weight_mut(id.petgraph())
+        {
+            *stored = inputs;
+        }
+        Ok(())
+    }
+
     /// Folds `x·1`, `1·x`, `x/1`, `x+0`, `0+x` and `x−0` into `x` among the nodes created
     /// from position `first` on (where the constant does not change the shape), and rewires
     /// their users, in one pass. Folded nodes stay in the graph, unread, and `compile` skips

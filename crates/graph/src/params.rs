@@ -1,0 +1,146 @@
+//! Reading and updating parameter values: what optimizers and checkpoints use.
+
+use adnet_tensor::Tensor;
+
+use crate::graph::{GraphData, NodeKind};
+use crate::{Graph, GraphError, IntoNode, NodeId, Result, TensorSpec};
+
+impl Graph {
+    /// A copy of a parameter's or constant's current value.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownNode`], or [`GraphError::WrongKind`] for an input or op node.
+    pub fn value(&self, node: impl IntoNode) -> Result<Tensor> {
+        let id = node.node_in(self)?;
+        let data = self.data();
+        data.leaf_value(id).cloned().ok_or(GraphError::WrongKind {
+            node: id,
+            expected: "a parameter or constant",
+            actual: data.node(id)?.kind.describe(),
+        })
+    }
+
+    /// Overwrites a parameter's value (copying into its storage: no allocation). Plans see the
+    /// new value at their next run, without recompiling.
+    ///
+    /// # Errors
+    /// [`GraphError::WrongKind`] when the node is not a parameter, and
+    /// [`GraphError::ValueMismatch`] when the shape or dtype differs from the declared one.
+    pub fn set_param(&self, node: impl IntoNode, value: &Tensor) -> Result<()> {
+        let id = node.node_in(self)?;
+        let mut data = self.data_mut();
+        let node = data.node(id)?;
+        let NodeKind::Param { slot } = node.kind else {
+            return Err(GraphError::WrongKind {
+                node: id,
+                expected: "a parameter",
+                actual: node.kind.describe(),
+            });
+        };
+        check_value(&data, id, value)?;
+        data.leaf_values[slot].assign(value);
+        Ok(())
+    }
+
+    /// Gives `f` mutable access to the values of the parameters `ids` (in that order), for an
+    /// optimizer to update them in place with no copy. `f` must keep every shape and dtype.
+    ///
+    /// # Errors
+    /// [`GraphError::WrongKind`] when a node is not a parameter, [`GraphError::InvalidArgument`]
+    /// when a parameter is listed twice, and [`GraphError::ValueMismatch`] when `f` changed a
+    /// shape or dtype (the values stay as `f` left them).
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_graph::Graph;
+    /// use adnet_tensor::{DType, Tensor};
+    /// let g = Graph::new();
+    /// let w = g.param("w", Tensor::ones([2], DType::F32))?;
+    /// g.with_params_mut(&[w.id()], |values| {
+    ///     for v in values[0].as_mut_slice::<f32>().expect("f32") {
+    ///         *v *= 3.0;
+    ///     }
+    /// })?;
+    /// assert_eq!(g.value(w)?.to_f64_vec(), vec![3.0, 3.0]);
+    /// # Ok::<(), adnet_graph::GraphError>(())
+    /// ```
+    pub fn with_params_mut<R>(
+        &self,
+        ids: &[NodeId],
+        f: impl FnOnce(&mut [&mut Tensor]) -> R,
+    ) -> Result<R> {
+        let mut data = self.data_mut();
+        let mut slots = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let node = data.node(id)?;
+            let NodeKind::Param { slot } = node.kind else {
+                return Err(GraphError::WrongKind {
+                    node: id,
+                    expected: "a parameter",
+                    actual: node.kind.describe(),
+                });
+            };
+            if slots.iter().any(|&(s, _)| s == slot) {
+                return Err(GraphError::InvalidArgument {
+                    op: "with_params_mut".to_string(),
+                    reason: format!("parameter {id} is listed twice"),
+                });
+            }
+            slots.push((slot, slots.len()));
+        }
+        let specs: Vec<TensorSpec> = ids
+            .iter()
+            .map(|&id| data.node(id).map(|n| n.spec.clone()))
+            .collect::<Result<_>>()?;
+        let result = {
+            // hand out disjoint `&mut` borrows of the chosen slots, in `ids` order
+            slots.sort_unstable();
+            let mut chosen: Vec<Option<&mut Tensor>> = (0..ids.len()).map(|_| None).collect();
+            let mut wanted = slots.iter().peekable();
+            for (slot, value) in data.leaf_values.iter_mut().enumerate() {
+                if let Some(&&(s, position)) = wanted.peek() {
+                    if s == slot {
+                        chosen[position] = Some(value);
+                        wanted.next();
+                    }
+                }
+            }
+            let mut values: Vec<&mut Tensor> = chosen
+                .into_iter()
+                .map(|v| v.expect("every parameter slot exists"))
+                .collect();
+            f(&mut values)
+        };
+        for (&id, spec) in ids.iter().zip(&specs) {
+            let value = data.leaf_value(id).expect("checked to be a parameter");
+            if value.shape() != &spec.shape || value.dtype() != spec.dtype {
+                return Err(GraphError::ValueMismatch {
+                    node: id,
+                    name: data.display_name(id),
+                    expected: spec.shape.clone(),
+                    expected_dtype: spec.dtype,
+                    actual: value.shape().clone(),
+                    actual_dtype: value.dtype(),
+                });
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Checks a value against an input's or parameter's declared spec.
+pub(crate) fn check_value(data: &GraphData, id: NodeId, value: &Tensor) -> Result<()> {
+    let spec = &data.node(id)?.spec;
+    if value.shape() == &spec.shape && value.dtype() == spec.dtype {
+        Ok(())
+    } else {
+        Err(GraphError::ValueMismatch {
+            node: id,
+            name: data.display_name(id),
+            expected: spec.shape.clone(),
+            expected_dtype: spec.dtype,
+            actual: value.shape().clone(),
+            actual_dtype: value.dtype(),
+        })
+    }
+}
