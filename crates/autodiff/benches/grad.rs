@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use adnet_autodiff::{grad, value_and_grad};
-use adnet_graph::random::{random_dag, RandomDag, RandomDagConfig};
-use adnet_graph::{networks, Graph, NodeId, NodeKind};
+use adnet_graph::random::{random_dag, FlatTape, RandomDagConfig};
+use adnet_graph::{networks, Graph, NodeId};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 /// Tracks live and peak heap bytes.
@@ -79,107 +79,6 @@ fn w1(c: &mut Criterion) {
     group.finish();
 }
 
-/// The W2 DAG as a flat tape with a reverse pass.
-struct Tape {
-    codes: Vec<u8>,
-    lhs: Vec<u32>,
-    rhs: Vec<u32>,
-    values: Vec<f64>,
-    adjoints: Vec<f64>,
-    leaves: usize,
-    output: Vec<u32>,
-}
-
-impl Tape {
-    fn from_dag(g: &Graph, dag: &RandomDag) -> Tape {
-        let mut tape = Tape {
-            codes: Vec::new(),
-            lhs: Vec::new(),
-            rhs: Vec::new(),
-            values: dag
-                .leaf_values
-                .iter()
-                .map(|v| v.to_scalar().expect("scalar"))
-                .collect(),
-            adjoints: Vec::new(),
-            leaves: dag.leaves.len(),
-            output: Vec::new(),
-        };
-        for &node in &dag.nodes {
-            let NodeKind::Op { op, inputs } = g.kind(node).expect("exists") else {
-                unreachable!("dag nodes are ops")
-            };
-            let code = ["add", "sub", "mul", "tanh", "sin", "sigmoid"]
-                .iter()
-                .position(|&n| n == op.name())
-                .expect("a W2 op") as u8;
-            tape.codes.push(code);
-            tape.lhs.push(inputs[0].index() as u32);
-            tape.rhs.push(inputs.get(1).map_or(0, |i| i.index() as u32));
-            tape.values.push(0.0);
-        }
-        tape.adjoints = vec![0.0; tape.values.len()];
-        let first = dag.nodes.len().saturating_sub(16);
-        tape.output = dag.nodes[first..]
-            .iter()
-            .map(|n| n.index() as u32)
-            .collect();
-        tape
-    }
-
-    fn bytes(&self) -> usize {
-        self.codes.len()
-            + 4 * (self.lhs.len() + self.rhs.len() + self.output.len())
-            + 8 * (self.values.len() + self.adjoints.len())
-    }
-
-    #[inline(never)]
-    fn value_and_grad(&mut self) -> f64 {
-        let (v, n) = (&mut self.values, self.leaves);
-        for k in 0..self.codes.len() {
-            let (a, b) = (v[self.lhs[k] as usize], v[self.rhs[k] as usize]);
-            v[n + k] = match self.codes[k] {
-                0 => a + b,
-                1 => a - b,
-                2 => a * b,
-                3 => a.tanh(),
-                4 => a.sin(),
-                _ => 1.0 / (1.0 + (-a).exp()),
-            };
-        }
-        let adj = &mut self.adjoints;
-        adj.fill(0.0);
-        for &o in &self.output {
-            adj[o as usize] += 1.0;
-        }
-        for k in (0..self.codes.len()).rev() {
-            let (l, r, bar) = (self.lhs[k] as usize, self.rhs[k] as usize, adj[n + k]);
-            if bar == 0.0 {
-                continue;
-            }
-            let y = v[n + k];
-            match self.codes[k] {
-                0 => {
-                    adj[l] += bar;
-                    adj[r] += bar;
-                }
-                1 => {
-                    adj[l] += bar;
-                    adj[r] -= bar;
-                }
-                2 => {
-                    adj[l] += bar * v[r];
-                    adj[r] += bar * v[l];
-                }
-                3 => adj[l] += bar * (1.0 - y * y),
-                4 => adj[l] += bar * v[l].cos(),
-                _ => adj[l] += bar * y * (1.0 - y),
-            }
-        }
-        self.output.iter().map(|&o| v[o as usize]).sum::<f64>() + adj[..n].iter().sum::<f64>()
-    }
-}
-
 fn w2(c: &mut Criterion) {
     for &n in &[10_000usize, 100_000, 1_000_000] {
         let mut group = c.benchmark_group("w2");
@@ -237,8 +136,8 @@ fn w2(c: &mut Criterion) {
         plan.run(&g).expect("runs");
         let run_peak = PEAK.load(Ordering::Relaxed) - live;
 
-        let mut tape = Tape::from_dag(&g, &dag);
-        let tape_check = tape.value_and_grad();
+        let mut tape = FlatTape::from_dag(&g, &dag).expect("a W2 graph");
+        let tape_check = tape.value_and_grad() + tape.gradient().iter().sum::<f64>();
         let ours: f64 = plan.scalar(dag.output).expect("value")
             + (0..dag.leaves.len())
                 .map(|k| plan.output_at(k + 1).to_scalar().expect("scalar"))
@@ -254,7 +153,7 @@ fn w2(c: &mut Criterion) {
             graph_bytes / 1_000_000,
             plan_bytes / 1_000_000,
             run_peak,
-            tape.bytes() / 1_000_000
+            tape.memory_bytes() / 1_000_000
         );
         group.bench_with_input(BenchmarkId::new("value_and_grad/plan", n), &n, |b, _| {
             b.iter(|| {

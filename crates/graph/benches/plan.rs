@@ -10,8 +10,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use adnet_graph::random::{random_dag, RandomDag, RandomDagConfig};
-use adnet_graph::{networks, Graph, NodeId, NodeKind};
+use adnet_graph::random::{random_dag, FlatTape, RandomDagConfig};
+use adnet_graph::{networks, Graph, NodeId};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn w1(c: &mut Criterion) {
@@ -44,71 +44,6 @@ fn w1(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// The W2 DAG as a hand-written flat tape: struct of arrays, one pass.
-struct Tape {
-    codes: Vec<u8>,
-    lhs: Vec<u32>,
-    rhs: Vec<u32>,
-    values: Vec<f64>,
-    leaves: usize,
-    output: Vec<u32>,
-}
-
-impl Tape {
-    fn from_dag(g: &Graph, dag: &RandomDag) -> Tape {
-        let mut tape = Tape {
-            codes: Vec::new(),
-            lhs: Vec::new(),
-            rhs: Vec::new(),
-            values: dag
-                .leaf_values
-                .iter()
-                .map(|v| v.to_scalar().expect("scalar leaves"))
-                .collect(),
-            leaves: dag.leaves.len(),
-            output: Vec::new(),
-        };
-        // nodes are numbered leaves first, then op nodes in creation order
-        for &node in &dag.nodes {
-            let NodeKind::Op { op, inputs } = g.kind(node).expect("node exists") else {
-                unreachable!("dag nodes are ops")
-            };
-            let code = ["add", "sub", "mul", "tanh", "sin", "sigmoid"]
-                .iter()
-                .position(|&n| n == op.name())
-                .expect("a W2 op") as u8;
-            tape.codes.push(code);
-            tape.lhs.push(inputs[0].index() as u32);
-            tape.rhs.push(inputs.get(1).map_or(0, |i| i.index() as u32));
-            tape.values.push(0.0);
-        }
-        let first = dag.nodes.len().saturating_sub(16);
-        tape.output = dag.nodes[first..]
-            .iter()
-            .map(|n| n.index() as u32)
-            .collect();
-        tape
-    }
-
-    #[inline(never)]
-    fn forward(&mut self) -> f64 {
-        let v = &mut self.values;
-        for k in 0..self.codes.len() {
-            let a = v[self.lhs[k] as usize];
-            let b = v[self.rhs[k] as usize];
-            v[self.leaves + k] = match self.codes[k] {
-                0 => a + b,
-                1 => a - b,
-                2 => a * b,
-                3 => a.tanh(),
-                4 => a.sin(),
-                _ => 1.0 / (1.0 + (-a).exp()),
-            };
-        }
-        self.output.iter().map(|&o| v[o as usize]).sum()
-    }
 }
 
 fn w2(c: &mut Criterion) {
@@ -148,7 +83,7 @@ fn w2(c: &mut Criterion) {
                 black_box(plan.scalar(dag.output).expect("output"))
             })
         });
-        let mut tape = Tape::from_dag(&g, &dag);
+        let mut tape = FlatTape::from_dag(&g, &dag).expect("a W2 graph");
         plan.run(&g).expect("runs");
         let expected = plan.scalar(dag.output).expect("output");
         assert!((tape.forward() - expected).abs() <= 1e-9 * expected.abs().max(1.0));
