@@ -23,7 +23,8 @@ use adnet::nn::data::{CsvOptions, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module, Sequential};
 use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
-use adnet::nn::plot::plot_curves;
+use adnet::nn::plot::{plot_curves, plot_curves_scaled};
+use adnet::nn::train::lr_range_test;
 use adnet::nn::train::{FitOptions, Step, Trainer};
 use adnet::tensor::rand::{rngs::StdRng, SeedableRng};
 use adnet::{DType, Tensor};
@@ -102,6 +103,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = build_model(&g, INIT_SEED)?;
     let params = model.parameters();
     let mut trainer = make_trainer(&g, model)?;
+
+    // The learning-rate selection step: sweep the rate over 200 steps and look for the
+    // steepest descent before the loss blows up (parameters are restored afterwards).
+    let sweep = lr_range_test(&mut trainer, &train, 1e-5, 1.0, 200, BATCH)?;
+    std::fs::create_dir_all("target/plots")?;
+    plot_curves_scaled(
+        "target/plots/digits_lr_range.svg",
+        "learning-rate range test (Adam, batch 32)",
+        &[("smoothed loss", &sweep)],
+        "learning rate",
+        "loss",
+        true,
+        false,
+    )?;
+    let lowest = sweep
+        .iter()
+        .cloned()
+        .fold((f64::NAN, f64::INFINITY), |best, p| {
+            if p.1 < best.1 {
+                p
+            } else {
+                best
+            }
+        });
+    println!(
+        "learning-rate range test: lowest smoothed loss {:.3} at lr {:.1e} (we train at {LR:e}); target/plots/digits_lr_range.svg",
+        lowest.1, lowest.0
+    );
+
     let options = FitOptions {
         epochs: EPOCHS,
         batch_size: BATCH,
