@@ -1,6 +1,7 @@
 //! Reading and updating parameter values: what optimizers and checkpoints use.
 
 use adnet_tensor::Tensor;
+use smallvec::SmallVec;
 
 use crate::graph::{GraphData, NodeKind};
 use crate::{Graph, GraphError, IntoNode, NodeId, Result, TensorSpec};
@@ -70,7 +71,8 @@ impl Graph {
         f: impl FnOnce(&mut [&mut Tensor]) -> R,
     ) -> Result<R> {
         let mut data = self.data_mut();
-        let mut slots = Vec::with_capacity(ids.len());
+        // small inline lists: an optimizer calls this every step, and models have few tensors
+        let mut slots: SmallVec<[(usize, usize); 8]> = SmallVec::new();
         for &id in ids {
             let node = data.node(id)?;
             let NodeKind::Param { slot } = node.kind else {
@@ -88,14 +90,15 @@ impl Graph {
             }
             slots.push((slot, slots.len()));
         }
-        let specs: Vec<TensorSpec> = ids
+        let specs: SmallVec<[TensorSpec; 8]> = ids
             .iter()
             .map(|&id| data.node(id).map(|n| n.spec.clone()))
             .collect::<Result<_>>()?;
         let result = {
             // hand out disjoint `&mut` borrows of the chosen slots, in `ids` order
             slots.sort_unstable();
-            let mut chosen: Vec<Option<&mut Tensor>> = (0..ids.len()).map(|_| None).collect();
+            let mut chosen: SmallVec<[Option<&mut Tensor>; 8]> =
+                (0..ids.len()).map(|_| None).collect();
             let mut wanted = slots.iter().peekable();
             for (slot, value) in data.leaf_values.iter_mut().enumerate() {
                 if let Some(&&(s, position)) = wanted.peek() {
@@ -105,7 +108,7 @@ impl Graph {
                     }
                 }
             }
-            let mut values: Vec<&mut Tensor> = chosen
+            let mut values: SmallVec<[&mut Tensor; 8]> = chosen
                 .into_iter()
                 .map(|v| v.expect("every parameter slot exists"))
                 .collect();

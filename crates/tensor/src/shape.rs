@@ -19,8 +19,23 @@ use crate::{Result, TensorError};
 /// assert_eq!(s.to_string(), "[2, 3]");
 /// assert_eq!(Shape::scalar().rank(), 0);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Eq, Default)]
 pub struct Shape(SmallVec<[usize; 3]>);
+
+/// Element by element rather than through `memcmp`: shapes are compared on every kernel call,
+/// and for three or four dimensions the library call costs more than the comparison.
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a == b)
+    }
+}
+
+/// Hashes the dimensions, consistently with `eq`.
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_slice().hash(state);
+    }
+}
 
 impl Shape {
     /// The shape of a scalar: rank 0, one element.
