@@ -7,7 +7,8 @@
 //! the node that computes it.
 //!
 //! Plans whose values are all `f64` scalars (the lecture's networks) run on a scalar tape: a
-//! flat array of `f64` slots and one [`Op::eval_scalar`] call per node. Every other plan runs
+//! flat array of `f64` slots and, per node, a direct call of the op's plain function
+//! ([`Op::scalar_fn`]) or else [`Op::eval_scalar`]. Every other plan runs
 //! the ops' tensor kernels into buffers the plan owns. Either way, a run after the first
 //! allocates nothing.
 

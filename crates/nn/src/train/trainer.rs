@@ -1,6 +1,7 @@
 //! [`Trainer`]: compiles a model's loss and gradients once per batch size and runs them every
 //! step.
 
+use smallvec::SmallVec;
 use std::time::Instant;
 
 use adnet_graph::{Graph, NodeId, Plan};
@@ -432,7 +433,8 @@ impl<'g> Trainer<'g> {
         match self.clip {
             None => {
                 // borrowed from the plan while the graph lends the parameters: no copy
-                let grads: Vec<&Tensor> = (0..count).map(|k| plan.output_at(2 + k)).collect();
+                let grads: SmallVec<[&Tensor; 8]> =
+                    (0..count).map(|k| plan.output_at(2 + k)).collect();
                 graph.with_params_mut(&self.params, |p| optimizer.step(p, &grads))??;
             }
             Some(clip) => {
@@ -440,17 +442,20 @@ impl<'g> Trainer<'g> {
                 for (k, buffer) in self.grad_buffers.iter_mut().enumerate() {
                     buffer.assign(plan.output_at(2 + k));
                 }
-                let mut grads: Vec<&mut Tensor> = self.grad_buffers.iter_mut().collect();
-                match clip {
-                    GradClip::Norm {
-                        max_norm,
-                        norm_type,
-                    } => {
-                        clip_grad_norm(&mut grads, max_norm, norm_type)?;
+                {
+                    let mut grads: SmallVec<[&mut Tensor; 8]> =
+                        self.grad_buffers.iter_mut().collect();
+                    match clip {
+                        GradClip::Norm {
+                            max_norm,
+                            norm_type,
+                        } => {
+                            clip_grad_norm(&mut grads, max_norm, norm_type)?;
+                        }
+                        GradClip::Value(limit) => clip_grad_value(&mut grads, limit)?,
                     }
-                    GradClip::Value(limit) => clip_grad_value(&mut grads, limit)?,
                 }
-                let grads: Vec<&Tensor> = self.grad_buffers.iter().collect();
+                let grads: SmallVec<[&Tensor; 8]> = self.grad_buffers.iter().collect();
                 graph.with_params_mut(&self.params, |p| optimizer.step(p, &grads))??;
             }
         }
