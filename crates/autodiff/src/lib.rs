@@ -35,7 +35,7 @@ mod reverse;
 
 pub use check::{check_grad, CheckEntry, CheckOptions, GradCheck};
 pub use compiled::{value_and_grad, ValueAndGrad};
-pub use dense::{hessian, jacobian};
+pub use dense::{hessian, jacobian, jacobian_flat};
 pub use error::{AutodiffError, Result};
 pub use forward::{hvp, jvp};
 pub use reverse::{grad, vjp};

@@ -329,3 +329,57 @@ proptest! {
         }
     }
 }
+
+/// A batched 1-h-1 tanh network's residuals `W2ᵀ tanh(W1 x + b1) + b2 − t` for `batch` samples,
+/// with its parameters, as the least-squares methods see it.
+fn residual_network(g: &Graph, batch: usize, hidden: usize) -> Result<(NodeId, Vec<NodeId>)> {
+    let values = |n: usize, seed: f64| -> Vec<f64> {
+        (0..n).map(|i| ((i as f64 + seed) * 0.7).sin()).collect()
+    };
+    let x = g.constant(Tensor::from_vec(values(batch, 0.3), [batch, 1])?);
+    let t = g.constant(Tensor::from_vec(values(batch, 1.9), [batch, 1])?);
+    let w1 = g.param("w1", Tensor::from_vec(values(hidden, 2.2), [1, hidden])?)?;
+    let b1 = g.param("b1", Tensor::from_vec(values(hidden, 3.1), [hidden])?)?;
+    let w2 = g.param("w2", Tensor::from_vec(values(hidden, 4.4), [hidden, 1])?)?;
+    let b2 = g.param("b2", Tensor::from_vec(values(1, 5.5), [1])?)?;
+    let h = (x.try_matmul(w1)? + b1).tanh();
+    let r = h.try_matmul(w2)? + b2 - t;
+    Ok((r.id(), vec![w1.id(), b1.id(), w2.id(), b2.id()]))
+}
+
+#[test]
+fn flat_jacobian_matches_central_differences_in_both_modes() -> Result<()> {
+    // 3 hidden units: 10 parameters; 4 samples take the reverse branch, 25 the forward one
+    for batch in [4, 25] {
+        let g = Graph::new();
+        let (r, params) = residual_network(&g, batch, 3)?;
+        let j = adnet_autodiff::jacobian_flat(&g, r, &params)?;
+        assert_eq!(j.shape(), Shape::from([batch, 10]));
+        let jac = g.eval_tensor(j, &[])?.to_f64_vec();
+        let mut column = 0;
+        for &p in &params {
+            let base = g.value(p)?;
+            for k in 0..base.shape().numel() {
+                let h = 1e-6;
+                let mut shifted = base.to_f64_vec();
+                shifted[k] += h;
+                g.set_param(p, &Tensor::from_vec(shifted.clone(), base.shape().clone())?)?;
+                let up = g.eval_tensor(r, &[])?.to_f64_vec();
+                shifted[k] -= 2.0 * h;
+                g.set_param(p, &Tensor::from_vec(shifted, base.shape().clone())?)?;
+                let down = g.eval_tensor(r, &[])?.to_f64_vec();
+                g.set_param(p, &base)?;
+                for i in 0..batch {
+                    let numeric = (up[i] - down[i]) / (2.0 * h);
+                    let exact = jac[i * 10 + column];
+                    assert!(
+                        close(exact, numeric, 1e-7),
+                        "batch {batch}: J[{i}, {column}] = {exact}, differences give {numeric}"
+                    );
+                }
+                column += 1;
+            }
+        }
+    }
+    Ok(())
+}
