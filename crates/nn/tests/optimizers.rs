@@ -613,3 +613,216 @@ fn reduce_lr_on_plateau_matches_pytorch() -> TestResult {
     assert_eq!(seen, 2);
     Ok(())
 }
+
+// ---- one-cycle momentum cycling ----
+//
+// The numbers live in `fixtures/one_cycle.json`, written by `fixtures/make_one_cycle_fixtures.py`
+// with PyTorch 2.15: `torch.optim.lr_scheduler.OneCycleLR(cycle_momentum=True)` on a real
+// optimizer, its lr and momentum read back after every `scheduler.step()`.
+
+fn one_cycle_fixtures() -> Value {
+    let text = include_str!("fixtures/one_cycle.json");
+    serde_json::from_str(text).expect("fixtures/one_cycle.json is valid JSON")
+}
+
+/// The `OneCycleLr` a fixture describes (options absent from it keep PyTorch's defaults).
+fn one_cycle(total_steps: usize, o: &Value) -> adnet_nn::Result<OneCycleLr> {
+    let mut s = OneCycleLr::new(option_f64(o, "max_lr").expect("max_lr"), total_steps)?;
+    if let Some(v) = option_f64(o, "pct_start") {
+        s = s.pct_start(v)?;
+    }
+    if let Some(v) = option_f64(o, "div_factor") {
+        s = s.div_factor(v)?;
+    }
+    if let Some(v) = option_f64(o, "final_div_factor") {
+        s = s.final_div_factor(v)?;
+    }
+    if let Some(range) = o.get("momentum_range") {
+        let range = floats(range);
+        s = s.momentum_range(range[0], range[1])?;
+    }
+    if o["anneal_strategy"] == "linear" {
+        s = s.anneal_strategy(AnnealStrategy::Linear);
+    }
+    Ok(s.three_phase(option_bool(o, "three_phase")))
+}
+
+fn total_steps(case: &Value) -> usize {
+    case["total_steps"].as_u64().expect("an integer") as usize
+}
+
+#[test]
+fn one_cycle_lr_and_momentum_match_pytorch() -> TestResult {
+    let cases = one_cycle_fixtures();
+    let cases = cases["schedules"].as_array().expect("a list");
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let name = case["name"].as_str().expect("a name");
+        let mut schedule = one_cycle(total_steps(case), &case["options"])?;
+        let (lrs, momenta) = (floats(&case["lrs"]), floats(&case["momenta"]));
+        for (step, (lr, momentum)) in lrs.iter().zip(&momenta).enumerate() {
+            let context = format!("{name}, step {step}");
+            assert_close(schedule.lr(step, 123.0), *lr, 1e-12, &context);
+            let actual = schedule
+                .momentum(step)
+                .expect("momentum is cycled by default");
+            assert_close(actual, *momentum, 1e-12, &format!("{context} (momentum)"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn one_cycle_momentum_drives_optimizers_as_pytorch() -> TestResult {
+    let fixtures = one_cycle_fixtures();
+    let p0 = [0.5, -1.2, 2.0, 0.0, -0.3];
+    let target = [1.0, 0.5, -1.5, 0.25, -2.0];
+    for case in fixtures["trajectories"].as_array().expect("a list") {
+        let name = case["name"].as_str().expect("a name");
+        let mut optimizer = build(
+            case["optimizer"].as_str().expect("a name"),
+            &case["options"],
+        )?;
+        let mut schedule = one_cycle(total_steps(case), &case["schedule"])?;
+        let mut param = Tensor::from_vec(p0.to_vec(), [5])?;
+        for (k, expected) in case["steps"].as_array().expect("steps").iter().enumerate() {
+            // what a trainer does before each step
+            optimizer.set_lr(schedule.lr(k, optimizer.lr()));
+            let momentum = schedule.momentum(k).expect("momentum is cycled by default");
+            assert!(optimizer.set_momentum(momentum), "{name}: momentum not set");
+            assert_eq!(optimizer.momentum(), Some(momentum));
+            let grad = gradient(&param, &target);
+            optimizer.step(&mut [&mut param], &[&grad])?;
+            for (i, (a, e)) in param.to_f64_vec().iter().zip(floats(expected)).enumerate() {
+                assert_close(
+                    *a,
+                    e,
+                    1e-12,
+                    &format!("{name}, step {}, element {i}", k + 1),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn momentum_is_sgd_and_rmsprop_momentum_or_beta1() -> TestResult {
+    let mut with: Vec<(&str, Box<dyn Optimizer>, f64)> = vec![
+        ("sgd", Box::new(Sgd::new(0.1)?.momentum(0.9)?), 0.9),
+        ("rmsprop", Box::new(Rmsprop::new(0.1)?.momentum(0.5)?), 0.5),
+        ("adam", Box::new(Adam::new(0.1)?.betas((0.8, 0.99))?), 0.8),
+        ("adamw", Box::new(AdamW::new(0.1)?), 0.9),
+        ("adamax", Box::new(Adamax::new(0.1)?), 0.9),
+        ("nadam", Box::new(Nadam::new(0.1)?), 0.9),
+    ];
+    for (name, optimizer, momentum) in &mut with {
+        assert_eq!(optimizer.momentum(), Some(*momentum), "{name}");
+        // rejected values change nothing; a beta may be 0, and SGD's or RMSprop's momentum may
+        // exceed 1 (but not be 0, which would drop its buffer), as their builders allow
+        let is_beta = !matches!(*name, "sgd" | "rmsprop");
+        for (value, valid) in [
+            (f64::NAN, false),
+            (-0.1, false),
+            (1.0, !is_beta),
+            (0.0, is_beta),
+        ] {
+            assert_eq!(
+                optimizer.set_momentum(value),
+                valid,
+                "{name}: set_momentum({value})"
+            );
+            if valid {
+                assert_eq!(optimizer.momentum(), Some(value), "{name}");
+                assert!(optimizer.set_momentum(*momentum));
+            }
+            assert_eq!(optimizer.momentum(), Some(*momentum), "{name}");
+        }
+        assert!(optimizer.set_momentum(0.85), "{name}");
+        assert_eq!(optimizer.momentum(), Some(0.85), "{name}");
+    }
+    let mut without: Vec<(&str, Box<dyn Optimizer>)> = vec![
+        ("sgd without momentum", Box::new(Sgd::new(0.1)?)),
+        ("rmsprop without momentum", Box::new(Rmsprop::new(0.1)?)),
+        ("adagrad", Box::new(Adagrad::new(0.1)?)),
+        ("adadelta", Box::new(Adadelta::new(1.0)?)),
+    ];
+    for (name, optimizer) in &mut without {
+        assert_eq!(optimizer.momentum(), None, "{name}");
+        assert!(!optimizer.set_momentum(0.9), "{name}");
+        assert_eq!(optimizer.momentum(), None, "{name}");
+    }
+    Ok(())
+}
+
+#[test]
+fn set_momentum_changes_the_next_step_and_keeps_the_state() -> TestResult {
+    // SGD with momentum: b ← m · b + g, θ ← θ − lr · b
+    let grad = Tensor::from_vec(vec![1.0f64], [1])?;
+    let mut w = Tensor::from_vec(vec![0.0f64], [1])?;
+    let mut sgd = Sgd::new(1.0)?.momentum(0.9)?;
+    sgd.step(&mut [&mut w], &[&grad])?; // b = 1
+    assert!(sgd.set_momentum(0.5));
+    sgd.step(&mut [&mut w], &[&grad])?; // b = 0.5 · 1 + 1
+    assert_eq!(w.to_f64_vec(), vec![-1.0 - 1.5]);
+    // Adam's β₁ changes the next moment update and bias correction, as in PyTorch
+    let mut a = Tensor::from_vec(vec![1.0f64], [1])?;
+    let mut b = a.clone();
+    let mut changed = Adam::new(0.1)?;
+    let mut reference = Adam::new(0.1)?.betas((0.5, 0.999))?;
+    assert!(changed.set_momentum(0.5));
+    for _ in 0..3 {
+        changed.step(&mut [&mut a], &[&grad])?;
+        reference.step(&mut [&mut b], &[&grad])?;
+    }
+    assert_eq!(a, b);
+    assert_eq!(changed.state(), reference.state());
+    Ok(())
+}
+
+#[test]
+fn one_cycle_settings_and_edges() -> TestResult {
+    let what = |r: adnet_nn::Result<OneCycleLr>| match r {
+        Err(NnError::InvalidSetting { what, .. }) => what,
+        other => panic!("expected InvalidSetting, got {other:?}"),
+    };
+    let s = OneCycleLr::new(1.0, 10)?;
+    assert_eq!(what(s.clone().momentum_range(-0.1, 0.9)), "base_momentum");
+    assert_eq!(
+        what(s.clone().momentum_range(0.8, f64::NAN)),
+        "max_momentum"
+    );
+    assert_eq!(
+        what(s.clone().momentum_range(0.8, f64::INFINITY)),
+        "max_momentum"
+    );
+    assert_eq!(what(s.clone().momentum_range(0.95, 0.85)), "base_momentum");
+    // a constant momentum is a valid range
+    let mut flat = s.clone().momentum_range(0.9, 0.9)?;
+    assert!((0..12).all(|k| flat.momentum(k) == Some(0.9)));
+    // without cycling, no momentum and the same rates
+    let mut off = s.clone().cycle_momentum(false);
+    let mut on = s.clone();
+    for k in 0..12 {
+        assert_eq!(off.momentum(k), None);
+        assert_eq!(off.lr(k, 0.1), on.lr(k, 0.1));
+    }
+    // empty phases (where PyTorch divides by zero) and steps past the cycle stay finite
+    for (pct_start, three_phase) in [(0.1, false), (0.1, true), (1.0, false), (0.0, true)] {
+        let mut edge = OneCycleLr::new(1.0, 10)?
+            .pct_start(pct_start)?
+            .three_phase(three_phase);
+        for k in 0..30 {
+            let (lr, momentum) = (edge.lr(k, 0.1), edge.momentum(k).expect("cycled"));
+            assert!(
+                lr.is_finite() && momentum.is_finite(),
+                "pct_start {pct_start}, three_phase {three_phase}, step {k}: {lr}, {momentum}"
+            );
+        }
+    }
+    // a warm-up of length zero starts at the peak
+    let mut instant = OneCycleLr::new(1.0, 10)?.pct_start(0.1)?;
+    assert_eq!(instant.lr(0, 0.1), 1.0);
+    assert_eq!(instant.momentum(0), Some(0.85));
+    Ok(())
+}

@@ -2,7 +2,10 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{closed_unit_interval, data, data_mut, non_negative, prepare, Optimizer};
+use super::{
+    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, state_entries,
+    Optimizer,
+};
 use crate::Result;
 
 /// Adadelta, as `torch.optim.Adadelta`.
@@ -29,6 +32,8 @@ pub struct Adadelta {
     eps: f64,
     weight_decay: f64,
     maximize: bool,
+    // the update does not use it; kept for the state, as PyTorch keeps it
+    step: u64,
     state: Vec<[Tensor; 2]>,
 }
 
@@ -44,6 +49,7 @@ impl Adadelta {
             eps: 1e-6,
             weight_decay: 0.0,
             maximize: false,
+            step: 0,
             state: Vec::new(),
         }
         .validated()
@@ -117,6 +123,7 @@ impl Adadelta {
 impl Optimizer for Adadelta {
     fn step(&mut self, params: &mut [&mut Tensor], grads: &[&Tensor]) -> Result<()> {
         prepare("adadelta", params, grads, &mut self.state, [Some(0.0); 2])?;
+        self.step += 1;
         let mut state = std::mem::take(&mut self.state);
         for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
             dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
@@ -134,6 +141,23 @@ impl Optimizer for Adadelta {
     }
 
     fn reset(&mut self) {
+        self.step = 0;
         self.state.clear();
     }
+
+    /// `step` and, per parameter `i`, `{i}.square_avg` and `{i}.acc_delta`, as PyTorch names
+    /// them.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(self.step, &self.state, ADADELTA_STATE, [true; 2])
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, ADADELTA_STATE, [true; 2])?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
+    }
 }
+
+/// Adadelta's per-parameter buffers, as PyTorch names them.
+const ADADELTA_STATE: [&str; 2] = ["square_avg", "acc_delta"];

@@ -2,7 +2,7 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, prepare, Optimizer};
+use super::{data, data_mut, non_negative, parse_state, prepare, state_entries, Optimizer};
 use crate::Result;
 
 /// Adagrad, as `torch.optim.Adagrad`.
@@ -166,5 +166,17 @@ impl Optimizer for Adagrad {
     fn reset(&mut self) {
         self.step = 0;
         self.state.clear();
+    }
+
+    /// `step` and, per parameter `i`, `{i}.sum` (the sum of squares), as PyTorch names them.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(self.step, &self.state, ["sum"], [true])
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, ["sum"], [true])?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
     }
 }

@@ -216,6 +216,20 @@ impl Optimizer for Adam {
         self.state.clear();
     }
 
+    /// `betas.0`, which PyTorch's `OneCycleLR` cycles.
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+
+    /// Sets `betas.0` when the value is in `[0, 1)`.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let settable = (0.0..1.0).contains(&momentum);
+        if settable {
+            self.betas.0 = momentum;
+        }
+        settable
+    }
+
     fn state(&self) -> Vec<(String, Tensor)> {
         state_entries(
             self.step,
@@ -324,6 +338,16 @@ impl Optimizer for AdamW {
 
     fn reset(&mut self) {
         self.0.reset();
+    }
+
+    /// `betas.0`, which PyTorch's `OneCycleLR` cycles.
+    fn momentum(&self) -> Option<f64> {
+        self.0.momentum()
+    }
+
+    /// Sets `betas.0` when the value is in `[0, 1)`.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.0.set_momentum(momentum)
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {

@@ -2,7 +2,9 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, prepare, unit_interval, Optimizer};
+use super::{
+    data, data_mut, non_negative, parse_state, prepare, state_entries, unit_interval, Optimizer,
+};
 use crate::Result;
 
 /// Adamax, as `torch.optim.Adamax`.
@@ -160,4 +162,33 @@ impl Optimizer for Adamax {
         self.step = 0;
         self.state.clear();
     }
+
+    /// `betas.0`, which PyTorch's `OneCycleLR` cycles.
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+
+    /// Sets `betas.0` when the value is in `[0, 1)`.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let settable = (0.0..1.0).contains(&momentum);
+        if settable {
+            self.betas.0 = momentum;
+        }
+        settable
+    }
+
+    /// `step` and, per parameter `i`, `{i}.exp_avg` and `{i}.exp_inf`, as PyTorch names them.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(self.step, &self.state, ADAMAX_STATE, [true; 2])
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, ADAMAX_STATE, [true; 2])?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
+    }
 }
+
+/// Adamax's per-parameter buffers, as PyTorch names them.
+const ADAMAX_STATE: [&str; 2] = ["exp_avg", "exp_inf"];

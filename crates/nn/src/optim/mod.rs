@@ -79,6 +79,46 @@ pub trait Optimizer {
     /// Forgets all state (moments, step count), as if no step had been taken.
     fn reset(&mut self);
 
+    /// The momentum a schedule may cycle: SGD's and RMSprop's `momentum` (when the optimizer was
+    /// built with a non-zero one), or `betas.0` of Adam, AdamW, Adamax and Nadam, as PyTorch's
+    /// `OneCycleLR(cycle_momentum=True)` picks it. `None` for an optimizer without one (the
+    /// default).
+    ///
+    /// [`Sgd`] and [`Rmsprop`] also have a builder named `momentum`, which method-call syntax
+    /// on those types picks first: write `Optimizer::momentum(&sgd)` there (a `dyn Optimizer`
+    /// or a generic `O: Optimizer` needs nothing special).
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_nn::optim::{Adagrad, Adam, Optimizer, Sgd};
+    /// let mut sgd = Sgd::new(0.1)?.momentum(0.9)?;
+    /// assert_eq!(Optimizer::momentum(&sgd), Some(0.9));
+    /// assert!(sgd.set_momentum(0.85));
+    /// assert_eq!(Optimizer::momentum(&sgd), Some(0.85));
+    /// let mut adam = Adam::new(1e-3)?; // betas.0
+    /// assert_eq!(adam.momentum(), Some(0.9));
+    /// assert!(!adam.set_momentum(1.0)); // not a valid beta: unchanged
+    /// let mut adagrad = Adagrad::new(1e-2)?;
+    /// assert_eq!(adagrad.momentum(), None);
+    /// assert!(!adagrad.set_momentum(0.9));
+    /// # Ok::<(), adnet_nn::NnError>(())
+    /// ```
+    fn momentum(&self) -> Option<f64> {
+        None
+    }
+
+    /// Sets the momentum that [`Optimizer::momentum`] reports (what a schedule with momentum
+    /// cycling does between steps, next to [`Optimizer::set_lr`]), keeping all state.
+    ///
+    /// Returns whether it was set. It is not, and nothing changes, when the optimizer has no
+    /// momentum to set (the default), or when the value is one its builder rejects (NaN, a beta
+    /// outside `[0, 1)`, a negative momentum) or would switch the momentum of SGD or RMSprop
+    /// off (zero): whether those keep a momentum buffer is fixed when they are built.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let _ = momentum;
+        false
+    }
+
     /// The optimizer's state, for a checkpoint: `step` (a scalar `f64` tensor holding the step
     /// count) and, per parameter position `i`, its buffers under PyTorch's names
     /// (`{i}.momentum_buffer`, `{i}.exp_avg`, ...). Settings (`lr`, `betas`) are not state.

@@ -2,7 +2,10 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, prepare, unit_interval, Optimizer};
+use super::{
+    bad_state, data, data_mut, non_negative, parse_state, prepare, state_entries, unit_interval,
+    Optimizer,
+};
 use crate::Result;
 
 /// Nadam, as `torch.optim.NAdam`.
@@ -203,4 +206,69 @@ impl Optimizer for Nadam {
         self.mu_product = 1.0;
         self.state.clear();
     }
+
+    /// `betas.0`, which PyTorch's `OneCycleLR` cycles (the μ schedule is built on it).
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+
+    /// Sets `betas.0` when the value is in `[0, 1)`. The product `Π` of the μ's so far is kept,
+    /// as in PyTorch.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let settable = (0.0..1.0).contains(&momentum);
+        if settable {
+            self.betas.0 = momentum;
+        }
+        settable
+    }
+
+    /// `step`, `mu_product` (the product `Π` of the μ's so far, a scalar `f64` tensor) and, per
+    /// parameter `i`, `{i}.exp_avg` and `{i}.exp_avg_sq`, as PyTorch names them.
+    ///
+    /// PyTorch keeps `mu_product`, like `step`, per parameter as a scalar tensor; here both are
+    /// shared by all parameters (every parameter takes every step), so both are saved once,
+    /// unprefixed. An optimizer that has stepped with no parameters thus keeps its `Π` too.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        let mut entries = state_entries(self.step, &self.state, NADAM_STATE, [true; 2]);
+        entries.push(("mu_product".to_string(), Tensor::scalar(self.mu_product)));
+        entries
+    }
+
+    /// Restores what [`Nadam::state`](Optimizer::state) saved.
+    ///
+    /// # Errors
+    /// As [`Optimizer::load_state`], and [`NnError::InvalidSetting`](crate::NnError::InvalidSetting)
+    /// (with `what = "state"`) when `mu_product` is missing or not a number in `[0, 1]`. The
+    /// optimizer is unchanged on error.
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let mut mu_product = None;
+        let mut buffers = Vec::with_capacity(state.len());
+        for (name, value) in state {
+            if name != "mu_product" {
+                buffers.push((name.clone(), value.clone()));
+                continue;
+            }
+            // each μ is in [0, β₁) ⊂ [0, 1), so their product is in [0, 1]
+            let product = value
+                .to_scalar()
+                .ok()
+                .filter(|p| (0.0..=1.0).contains(p))
+                .ok_or_else(|| {
+                    bad_state(format!(
+                        "`mu_product` must be a number in [0, 1], got {value}"
+                    ))
+                })?;
+            mu_product = Some(product);
+        }
+        let (step, buffers) = parse_state(&buffers, NADAM_STATE, [true; 2])?;
+        let mu_product =
+            mu_product.ok_or_else(|| bad_state("no `mu_product` entry".to_string()))?;
+        self.step = step;
+        self.mu_product = mu_product;
+        self.state = buffers;
+        Ok(())
+    }
 }
+
+/// Nadam's per-parameter buffers, as PyTorch names them.
+const NADAM_STATE: [&str; 2] = ["exp_avg", "exp_avg_sq"];

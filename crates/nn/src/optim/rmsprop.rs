@@ -2,7 +2,7 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, prepare, Optimizer};
+use super::{data, data_mut, non_negative, parse_state, prepare, state_entries, Optimizer};
 use crate::Result;
 
 /// RMSprop, as `torch.optim.RMSprop`.
@@ -46,6 +46,8 @@ pub struct Rmsprop {
     centered: bool,
     maximize: bool,
     eps_inside_sqrt: bool,
+    // the update does not use it; kept for the state, as PyTorch keeps it
+    step: u64,
     state: Vec<[Tensor; 3]>,
 }
 
@@ -64,6 +66,7 @@ impl Rmsprop {
             centered: false,
             maximize: false,
             eps_inside_sqrt: false,
+            step: 0,
             state: Vec::new(),
         }
         .validated()
@@ -135,6 +138,11 @@ impl Rmsprop {
         Ok(self)
     }
 
+    /// Which of [`RMSPROP_STATE`] this configuration keeps.
+    fn used(&self) -> [bool; 3] {
+        [true, self.centered, self.momentum > 0.0]
+    }
+
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 3]) {
         let lr = T::from_f64(self.lr);
         let alpha = T::from_f64(self.alpha);
@@ -182,12 +190,9 @@ impl Rmsprop {
 
 impl Optimizer for Rmsprop {
     fn step(&mut self, params: &mut [&mut Tensor], grads: &[&Tensor]) -> Result<()> {
-        let init = [
-            Some(0.0),
-            self.centered.then_some(0.0),
-            (self.momentum > 0.0).then_some(0.0),
-        ];
+        let init = self.used().map(|used| used.then_some(0.0));
         prepare("rmsprop", params, grads, &mut self.state, init)?;
+        self.step += 1;
         let mut state = std::mem::take(&mut self.state);
         for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
             dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
@@ -205,6 +210,37 @@ impl Optimizer for Rmsprop {
     }
 
     fn reset(&mut self) {
+        self.step = 0;
         self.state.clear();
     }
+
+    /// `momentum`, when positive (an RMSprop built without momentum keeps no buffer).
+    fn momentum(&self) -> Option<f64> {
+        (self.momentum > 0.0).then_some(self.momentum)
+    }
+
+    /// Sets `momentum` when the RMSprop has one and the value is finite and positive.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let settable = self.momentum > 0.0 && momentum.is_finite() && momentum > 0.0;
+        if settable {
+            self.momentum = momentum;
+        }
+        settable
+    }
+
+    /// `step` and, per parameter `i`, `{i}.square_avg`, `{i}.grad_avg` (when centered) and
+    /// `{i}.momentum_buffer` (when momentum > 0), as PyTorch names them.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        state_entries(self.step, &self.state, RMSPROP_STATE, self.used())
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let (step, buffers) = parse_state(state, RMSPROP_STATE, self.used())?;
+        self.step = step;
+        self.state = buffers;
+        Ok(())
+    }
 }
+
+/// RMSprop's per-parameter buffers, as PyTorch names them, in the order of its state.
+const RMSPROP_STATE: [&str; 3] = ["square_avg", "grad_avg", "momentum_buffer"];

@@ -179,6 +179,20 @@ impl Optimizer for Sgd {
         self.state.clear();
     }
 
+    /// `momentum`, when non-zero (an SGD built without momentum keeps no buffer).
+    fn momentum(&self) -> Option<f64> {
+        (self.momentum != 0.0).then_some(self.momentum)
+    }
+
+    /// Sets `momentum` when the SGD has one and the value is finite and positive.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let settable = self.momentum != 0.0 && momentum.is_finite() && momentum > 0.0;
+        if settable {
+            self.momentum = momentum;
+        }
+        settable
+    }
+
     fn state(&self) -> Vec<(String, Tensor)> {
         state_entries(
             self.step,
