@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::panic))]
 
 pub mod checkpoint;
+pub mod classic;
 pub mod data;
 mod error;
 pub mod layers;

@@ -308,3 +308,75 @@ fn xor_step_timing() -> Result<()> {
     );
     Ok(())
 }
+
+/// A 4-16-3 ReLU MLP on iris with dropout after the hidden layer, built for any batch size.
+fn dropout_trainer(g: &Graph) -> Result<(Trainer<'_>, adnet_nn::layers::Dropout)> {
+    use adnet_nn::layers::{Dropout, Linear, LinearOptions, Sequential};
+    let mut rng = StdRng::seed_from_u64(0);
+    let dropout = Dropout::new(g, "drop", 0.5, [1, 16], DType::F64)?;
+    let options = LinearOptions {
+        dtype: DType::F64,
+        ..LinearOptions::default()
+    };
+    let mut net = Sequential::new();
+    net.push(Linear::new(g, "fc1", 4, 16, options, &mut rng)?)
+        .push(Activation::Relu)
+        .push(dropout.clone())
+        .push(Linear::new(g, "fc2", 16, 3, options, &mut rng)?);
+    let params = net.parameters();
+    let trainer = Trainer::new(g, params, Box::new(Adam::new(0.01)?), move |g, n| {
+        let x = g.input(&format!("x{n}"), [n, 4], DType::F64)?;
+        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
+        let y = net.forward(g, x)?;
+        let loss = cross_entropy(y, t, 0.0, Reduction::Mean)?;
+        Ok(Step {
+            input: x.id(),
+            target: t.id(),
+            loss: loss.id(),
+            output: y.id(),
+        })
+    })?;
+    Ok((trainer, dropout))
+}
+
+#[test]
+fn trainer_drops_units_while_training_and_not_while_evaluating() -> Result<()> {
+    let (data, _) = iris_split()?;
+    let g = Graph::new();
+    let (trainer, dropout) = dropout_trainer(&g)?;
+    let mut trainer = trainer.with_dropout(&dropout);
+    let (x, y) = (data.features(), data.targets());
+    // evaluation is deterministic: the masks are all ones
+    let a = trainer.evaluate(&data, 105)?.loss;
+    let b = trainer.evaluate(&data, 105)?.loss;
+    assert_eq!(a, b);
+    // a training step sees a randomly thinned network: its loss differs from evaluation's
+    let trained = trainer.train_batch(x, y)?.loss;
+    assert_ne!(trained, a);
+    // fitting with mini-batches of 32 (and a last batch of 9) builds a mask per batch size
+    let history = trainer.fit(
+        &data,
+        None,
+        &FitOptions {
+            epochs: 30,
+            batch_size: 32,
+            quiet: true,
+            ..FitOptions::default()
+        },
+    )?;
+    // [1, 16] from `new`, then batches of 105, 32 and 9 rows
+    assert_eq!(dropout.masks().len(), 4);
+    let metrics = trainer.evaluate(&data, 105)?;
+    assert!(
+        metrics.accuracy.expect("classification") > 0.9,
+        "accuracy {:?} after {} epochs",
+        metrics.accuracy,
+        history.len()
+    );
+    // without with_dropout the mask inputs are never set, and the first step says so
+    let g2 = Graph::new();
+    let (mut bare, _) = dropout_trainer(&g2)?;
+    let error = bare.train_batch(x, y).unwrap_err().to_string();
+    assert!(error.contains("drop.mask"), "{error}");
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! [`Dropout`]: inverted dropout through a mask input.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use adnet_graph::{Graph, GraphError, NodeId, Plan, Var};
 use adnet_tensor::{DType, Shape, Storage, Tensor};
@@ -16,12 +17,15 @@ use crate::{NnError, Result};
 /// A graph is shape-static and has no random ops, so the random mask is an input node,
 /// `{name}.mask`, of the activation's shape and dtype, and `forward` multiplies it in:
 /// `y = x ⊙ mask`. The mask holds `0` or `1/(1 − p)` (the scale is folded in, one multiply);
-/// all ones in evaluation. Every `forward` of the same `Dropout` uses the same mask.
+/// all ones in evaluation. A `forward` on an activation with another batch size (first axis)
+/// declares one more mask input, `{name}.mask.b{batch}`, so a model built for several batch
+/// sizes (as [`Trainer`](crate::train::Trainer) does) has one mask per size.
 ///
-/// A trainer fills the mask before every run of its plan: [`Dropout::train_mask`] draws a fresh
-/// one for a training step, [`Dropout::eval_mask`] sets ones for evaluation. Since a
-/// [`Sequential`](super::Sequential) holds its modules boxed, keep a clone of the `Dropout`
-/// (clones share the mask node) to do so:
+/// Whoever runs the plan fills the masks before every run: [`Dropout::train_mask`] draws fresh
+/// ones for a training step, [`Dropout::eval_mask`] sets ones for evaluation;
+/// [`Trainer::with_dropout`](crate::train::Trainer::with_dropout) does both at the right
+/// times. Since a [`Sequential`](super::Sequential) holds its modules boxed, keep a clone of
+/// the `Dropout` (clones share their masks) to do so:
 ///
 /// ```
 /// use adnet_graph::Graph;
@@ -47,9 +51,17 @@ use crate::{NnError, Result};
 pub struct Dropout {
     name: String,
     p: f64,
-    mask: (String, NodeId),
-    /// Reused for every mask drawn, so that a training step allocates nothing.
-    scratch: RefCell<Tensor>,
+    /// One mask per activation shape, the constructor's first; shared by clones.
+    masks: Rc<RefCell<Vec<Mask>>>,
+}
+
+/// A mask input and the buffer its values are drawn into (reused, so that a training step
+/// allocates nothing).
+#[derive(Debug)]
+struct Mask {
+    name: String,
+    node: NodeId,
+    scratch: Tensor,
 }
 
 impl Dropout {
@@ -75,12 +87,15 @@ impl Dropout {
         let mask_name = format!("{name}.mask");
         ensure_free(g, &mask_name)?;
         let shape = shape.into();
-        let mask = g.input(&mask_name, shape.clone(), dtype)?.id();
+        let node = g.input(&mask_name, shape.clone(), dtype)?.id();
         Ok(Dropout {
             name: name.to_string(),
             p,
-            mask: (mask_name, mask),
-            scratch: RefCell::new(Tensor::zeros(shape, dtype)),
+            masks: Rc::new(RefCell::new(vec![Mask {
+                name: mask_name,
+                node,
+                scratch: Tensor::zeros(shape, dtype),
+            }])),
         })
     }
 
@@ -94,9 +109,14 @@ impl Dropout {
         self.p
     }
 
-    /// The mask input node.
+    /// The first mask input node (of the shape given to [`Dropout::new`]).
     pub fn mask(&self) -> NodeId {
-        self.mask.1
+        self.masks.borrow()[0].node
+    }
+
+    /// Every mask input node, the first one first.
+    pub fn masks(&self) -> Vec<NodeId> {
+        self.masks.borrow().iter().map(|m| m.node).collect()
     }
 
     /// The value of a kept element, `1/(1 − p)` (0 when `p = 1`).
@@ -133,45 +153,85 @@ impl Dropout {
         }
     }
 
-    /// A fresh training mask (for [`Graph::eval_tensor`] or
+    /// A fresh training mask of the first mask's shape (for [`Graph::eval_tensor`] or
     /// [`check_grad`](adnet_autodiff::check_grad), which take inputs by name).
     pub fn sample_mask(&self, rng: &mut impl Rng) -> Tensor {
-        let mut mask = self.scratch.borrow().clone();
+        let mut mask = self.masks.borrow()[0].scratch.clone();
         self.fill_train(&mut mask, rng);
         mask
     }
 
-    /// The evaluation mask: all ones.
+    /// The evaluation mask of the first mask's shape: all ones.
     pub fn ones_mask(&self) -> Tensor {
-        let scratch = self.scratch.borrow();
-        Tensor::ones(scratch.shape().clone(), scratch.dtype())
+        let masks = self.masks.borrow();
+        Tensor::ones(masks[0].scratch.shape().clone(), masks[0].scratch.dtype())
     }
 
-    /// Sets a freshly drawn training mask in `plan` (call before each training run).
+    /// Sets freshly drawn training masks in `plan` (call before each training run): every mask
+    /// of this dropout that the plan reads (none, for a plan that does not pass through it).
     ///
     /// # Errors
-    /// [`GraphError::NotInPlan`] when the plan is from a graph without this mask input.
+    /// None in practice: every mask set is one the plan reads.
     ///
     /// # Cost
     /// One random draw per element; no allocation.
     pub fn train_mask(&self, plan: &mut Plan, rng: &mut impl Rng) -> Result<()> {
-        let mut mask = self.scratch.borrow_mut();
-        self.fill_train(&mut mask, rng);
-        Ok(plan.set_input(self.mask.1, &mask)?)
+        self.set_masks(plan, |mask| self.fill_train(mask, rng))
     }
 
-    /// Sets the all-ones mask in `plan`, making the dropout the identity (call before
+    /// Sets all-ones masks in `plan`, making the dropout the identity (call before
     /// evaluating).
     ///
     /// # Errors
     /// As [`Dropout::train_mask`].
     pub fn eval_mask(&self, plan: &mut Plan) -> Result<()> {
-        let mut mask = self.scratch.borrow_mut();
-        match mask.storage_mut() {
+        self.set_masks(plan, |mask| match mask.storage_mut() {
             Storage::F32(values) => values.fill(1.0),
             Storage::F64(values) => values.fill(1.0),
+        })
+    }
+
+    /// Fills and sets every mask the plan reads.
+    fn set_masks(&self, plan: &mut Plan, mut fill: impl FnMut(&mut Tensor)) -> Result<()> {
+        for mask in self.masks.borrow_mut().iter_mut() {
+            // a mask declared after the plan was compiled is not among its inputs at all
+            if plan.inputs().any(|input| input == mask.node) {
+                fill(&mut mask.scratch);
+                plan.set_input(mask.node, &mask.scratch)?;
+            }
         }
-        Ok(plan.set_input(self.mask.1, &mask)?)
+        Ok(())
+    }
+
+    /// The mask input for activations of `shape`, declared the first time a batch size is
+    /// seen.
+    fn mask_for<'g>(&self, g: &'g Graph, shape: &Shape) -> Result<Var<'g>> {
+        let mut masks = self.masks.borrow_mut();
+        if let Some(mask) = masks.iter().find(|m| m.scratch.shape() == shape) {
+            return named_node(g, &mask.name, mask.node);
+        }
+        let first = masks[0].scratch.shape().clone();
+        let same_features = shape.rank() == first.rank()
+            && shape.rank() > 0
+            && shape.dims()[1..] == first.dims()[1..];
+        if !same_features {
+            return Err(GraphError::ShapeMismatch {
+                op: format!("dropout `{}`", self.name),
+                lhs: shape.clone(),
+                rhs: first,
+            }
+            .into());
+        }
+        let name = format!("{}.b{}", masks[0].name, shape.dims()[0]);
+        ensure_free(g, &name)?;
+        let dtype = masks[0].scratch.dtype();
+        let node = g.input(&name, shape.clone(), dtype)?;
+        masks.push(Mask {
+            name,
+            node: node.id(),
+            scratch: Tensor::zeros(shape.clone(), dtype),
+        });
+        Ok(node)
     }
 }
 
@@ -179,19 +239,12 @@ impl Module for Dropout {
     /// Adds `x ⊙ mask`.
     ///
     /// # Errors
-    /// [`GraphError::ShapeMismatch`] naming the layer and both shapes when `x`'s shape is not
-    /// the mask's; [`GraphError::DTypeMismatch`] for another dtype.
+    /// [`GraphError::ShapeMismatch`] naming the layer and both shapes when `x`'s shape differs
+    /// from the first mask's other than in its first (batch) axis;
+    /// [`GraphError::DTypeMismatch`] for another dtype.
     fn forward<'g>(&self, g: &'g Graph, x: Var<'g>) -> Result<Var<'g>> {
         let x = g.var(x)?;
-        let mask = named_node(g, &self.mask.0, self.mask.1)?;
-        if x.shape() != mask.shape() {
-            return Err(GraphError::ShapeMismatch {
-                op: format!("dropout `{}`", self.name),
-                lhs: x.shape(),
-                rhs: mask.shape(),
-            }
-            .into());
-        }
+        let mask = self.mask_for(g, &x.shape())?;
         Ok(x.try_mul(mask)?)
     }
 
@@ -245,14 +298,35 @@ mod tests {
     }
 
     #[test]
-    fn forward_rejects_another_shape() -> Result<()> {
+    fn forward_rejects_another_feature_shape_and_adds_a_mask_per_batch_size() -> Result<()> {
         let g = Graph::new();
         let d = Dropout::new(&g, "d", 0.5, [2, 3], DType::F32)?;
-        let x = g.input("x", [3, 3], DType::F32)?;
+        let x = g.input("x", [2, 4], DType::F32)?;
         assert_eq!(
             d.forward(&g, x).unwrap_err().to_string(),
-            "dropout `d`: incompatible shapes [3, 3] and [2, 3]"
+            "dropout `d`: incompatible shapes [2, 4] and [2, 3]"
         );
+        let clone = d.clone();
+        let x5 = g.input("x5", [5, 3], DType::F32)?;
+        let y5 = d.forward(&g, x5)?;
+        assert_eq!(y5.shape(), Shape::from([5, 3]));
+        // the clone shares the new mask, and a second forward reuses it
+        assert_eq!(clone.masks().len(), 2);
+        assert_eq!(g.name_of(clone.masks()[1]).as_deref(), Some("d.mask.b5"));
+        d.forward(&g, g.input("again", [5, 3], DType::F32)?)?;
+        assert_eq!(d.masks().len(), 2);
+        // a plan through the batch-5 path gets its mask filled
+        let mut plan = g.compile([y5])?;
+        plan.set_input(x5, &Tensor::ones([5, 3], DType::F32))?;
+        let mut rng = StdRng::seed_from_u64(3);
+        d.train_mask(&mut plan, &mut rng)?;
+        plan.run(&g)?;
+        let kept = plan.output_at(0).to_f64_vec();
+        assert!(kept.iter().all(|&v| v == 0.0 || v == 2.0));
+        assert!(kept.contains(&0.0) && kept.contains(&2.0));
+        d.eval_mask(&mut plan)?;
+        plan.run(&g)?;
+        assert!(plan.output_at(0).to_f64_vec().iter().all(|&v| v == 1.0));
         Ok(())
     }
 }

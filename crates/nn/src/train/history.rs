@@ -1,5 +1,6 @@
 //! [`History`]: one [`EpochRecord`] per epoch of a [`fit`](super::Trainer::fit).
 
+use crate::classic::StopReason;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,6 +34,9 @@ pub struct History {
     pub stopped_early: bool,
     /// The epoch whose weights the model holds when early stopping restored the best ones.
     pub restored_epoch: Option<usize>,
+    /// Why a full-batch method stopped training itself (maximum damping, no progress), if it
+    /// did.
+    pub method_stop: Option<StopReason>,
 }
 
 /// The CSV header [`History::write_csv`] writes.

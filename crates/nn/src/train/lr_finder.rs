@@ -74,14 +74,24 @@ pub fn lr_range_test(
         .iter()
         .map(|&p| graph.value(p))
         .collect::<std::result::Result<_, _>>()?;
-    let saved_lr = trainer.optimizer().lr();
-    trainer.optimizer_mut().reset();
+    let Some(optimizer) = trainer.optimizer_mut() else {
+        return Err(NnError::InvalidSetting {
+            what: "method",
+            reason: "a learning-rate range test needs an optimizer; this trainer runs a \
+                     full-batch method, which has no learning rate"
+                .to_string(),
+        });
+    };
+    let saved_lr = optimizer.lr();
+    optimizer.reset();
     let result = sweep(trainer, &mut batches, start_lr, end_lr, steps);
     for (&p, value) in trainer.params().iter().zip(&saved) {
         graph.set_param(p, value)?;
     }
-    trainer.optimizer_mut().reset();
-    trainer.optimizer_mut().set_lr(saved_lr);
+    if let Some(optimizer) = trainer.optimizer_mut() {
+        optimizer.reset();
+        optimizer.set_lr(saved_lr);
+    }
     result
 }
 
@@ -98,7 +108,7 @@ fn sweep(
     let mut epoch = 0;
     for i in 0..steps {
         let lr = start_lr * ratio.powf(i as f64 / (steps - 1) as f64);
-        trainer.optimizer_mut().set_lr(lr);
+        trainer.set_lr(lr);
         let outcome = loop {
             if let Some((x, y)) = batches.next_batch() {
                 break trainer.train_batch(x, y)?;

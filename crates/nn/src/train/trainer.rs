@@ -1,6 +1,8 @@
 //! [`Trainer`]: compiles a model's loss and gradients once per batch size and runs them every
 //! step.
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use smallvec::SmallVec;
 use std::time::Instant;
 
@@ -13,7 +15,9 @@ use super::callbacks::{
 use super::metrics::{classes, count_correct, resolve_task, ConfusionMatrix, Metrics, Task};
 use super::progress::Progress;
 use super::{EpochRecord, History};
+use crate::classic::{FullBatchMethod, GraphObjective, Iteration, Objective};
 use crate::data::{BatchOptions, Batches, DataSet};
+use crate::layers::Dropout;
 use crate::optim::schedule::{LrSchedule, ReduceLrOnPlateau};
 use crate::optim::{clip_grad_norm, clip_grad_value, Optimizer};
 use crate::{NnError, Result};
@@ -130,7 +134,7 @@ pub struct StepOutcome {
 
 /// The plans of one batch size, each compiled when first needed.
 #[derive(Debug)]
-struct Compiled {
+struct Compiled<'g> {
     batch: usize,
     step: Step,
     /// Outputs: loss, output, then one gradient per parameter.
@@ -139,6 +143,23 @@ struct Compiled {
     eval: Option<Plan>,
     /// Output: output.
     predict: Option<Plan>,
+    /// The objective a full-batch method minimises at this batch size.
+    objective: Option<GraphObjective<'g>>,
+}
+
+/// What updates the parameters: a first-order optimizer, or a full-batch method.
+enum Updater<'g> {
+    Optimizer(Box<dyn Optimizer + 'g>),
+    Method {
+        method: Box<dyn FullBatchMethod + 'g>,
+        /// The parameters, flat, as the method sees them.
+        theta: Vec<f64>,
+        /// The last iteration's outcome.
+        last: Option<Iteration>,
+        /// The batch of the last iteration: a method keeps values and gradients from one
+        /// iteration to the next, which another batch makes stale.
+        batch: Option<(Tensor, Tensor)>,
+    },
 }
 
 type Builder<'g> = Box<dyn Fn(&Graph, usize) -> Result<Step> + 'g>;
@@ -190,9 +211,9 @@ type Builder<'g> = Box<dyn Fn(&Graph, usize) -> Result<Step> + 'g>;
 pub struct Trainer<'g> {
     graph: &'g Graph,
     params: Vec<NodeId>,
-    optimizer: Box<dyn Optimizer + 'g>,
+    updater: Updater<'g>,
     builder: Builder<'g>,
-    compiled: Vec<Compiled>,
+    compiled: Vec<Compiled<'g>>,
     task: Task,
     resolved_task: Option<Task>,
     clip: Option<GradClip>,
@@ -203,6 +224,8 @@ pub struct Trainer<'g> {
     grad_buffers: Vec<Tensor>,
     detect_anomalies: bool,
     steps: usize,
+    dropouts: Vec<Dropout>,
+    dropout_rng: StdRng,
 }
 
 impl std::fmt::Debug for Trainer<'_> {
@@ -212,7 +235,7 @@ impl std::fmt::Debug for Trainer<'_> {
             .field("batch_sizes", &self.batch_sizes())
             .field("task", &self.task)
             .field("clip", &self.clip)
-            .field("lr", &self.optimizer.lr())
+            .field("lr", &self.lr())
             .field("steps", &self.steps)
             .finish_non_exhaustive()
     }
@@ -230,13 +253,87 @@ impl<'g> Trainer<'g> {
         optimizer: Box<dyn Optimizer + 'g>,
         builder: impl Fn(&Graph, usize) -> Result<Step> + 'g,
     ) -> Result<Trainer<'g>> {
+        let base_lr = optimizer.lr();
+        Self::with_updater(
+            graph,
+            params,
+            Updater::Optimizer(optimizer),
+            base_lr,
+            builder,
+        )
+    }
+
+    /// A trainer of `params` with a full-batch method (Levenberg-Marquardt, Gauss-Newton,
+    /// conjugate gradient, L-BFGS, Rprop: see [`crate::classic`]) instead of an optimizer.
+    ///
+    /// Each training step is one iteration of the method on the batch it is given, which
+    /// [`Trainer::fit`] requires to be the whole training set. A method that needs residuals
+    /// ([`FullBatchMethod::needs_residuals`]) minimises `½‖output − target‖²` over the batch
+    /// (output and target must have the same shape); any other minimises the builder's loss.
+    /// The history still records the builder's loss. There is no learning rate: schedules,
+    /// `ReduceLrOnPlateau` and gradient clipping are rejected by [`Trainer::fit`].
+    ///
+    /// # Errors
+    /// As [`Trainer::new`].
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_graph::Graph;
+    /// use adnet_nn::classic::LevenbergMarquardt;
+    /// use adnet_nn::data::DataSet;
+    /// use adnet_nn::layers::{Activation, Mlp, Module};
+    /// use adnet_nn::loss::{mse_loss, Reduction};
+    /// use adnet_nn::train::{FitOptions, Step, Trainer};
+    /// use adnet_tensor::{rand::{rngs::StdRng, SeedableRng}, DType, Tensor};
+    ///
+    /// let g = Graph::new();
+    /// let mut rng = StdRng::seed_from_u64(1);
+    /// let model = Mlp::new(&[1, 8, 1]).activation(Activation::Tanh).dtype(DType::F64)
+    ///     .build(&g, "net", &mut rng)?;
+    /// let params = model.parameters();
+    /// let mut trainer = Trainer::with_method(&g, params, LevenbergMarquardt::default(), move |g, n| {
+    ///     let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
+    ///     let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
+    ///     let y = model.forward(g, x)?;
+    ///     let loss = mse_loss(y, t, Reduction::Mean)?;
+    ///     Ok(Step { input: x.id(), target: t.id(), loss: loss.id(), output: y.id() })
+    /// })?;
+    /// let x: Vec<f64> = (0..40).map(|i| i as f64 / 40.0 * 6.0 - 3.0).collect();
+    /// let y: Vec<f64> = x.iter().map(|x| x.sin()).collect();
+    /// let data = DataSet::from_tensors(Tensor::from_vec(x, [40, 1])?, Tensor::from_vec(y, [40, 1])?)?;
+    /// let options = FitOptions { epochs: 50, batch_size: 40, quiet: true, ..FitOptions::default() };
+    /// trainer.fit(&data, None, &options)?;
+    /// assert!(trainer.evaluate(&data, 40)?.loss < 1e-4);
+    /// # Ok::<(), adnet_nn::NnError>(())
+    /// ```
+    pub fn with_method(
+        graph: &'g Graph,
+        params: impl ParamList,
+        method: impl FullBatchMethod + 'g,
+        builder: impl Fn(&Graph, usize) -> Result<Step> + 'g,
+    ) -> Result<Trainer<'g>> {
+        let updater = Updater::Method {
+            method: Box::new(method),
+            theta: Vec::new(),
+            last: None,
+            batch: None,
+        };
+        Self::with_updater(graph, params, updater, f64::NAN, builder)
+    }
+
+    fn with_updater(
+        graph: &'g Graph,
+        params: impl ParamList,
+        updater: Updater<'g>,
+        base_lr: f64,
+        builder: impl Fn(&Graph, usize) -> Result<Step> + 'g,
+    ) -> Result<Trainer<'g>> {
         let params = params.into_param_ids();
         graph.with_params_mut(&params, |_| ())?;
-        let base_lr = optimizer.lr();
         Ok(Trainer {
             graph,
             params,
-            optimizer,
+            updater,
             builder: Box::new(builder),
             compiled: Vec::new(),
             task: Task::Auto,
@@ -249,6 +346,8 @@ impl<'g> Trainer<'g> {
             grad_buffers: Vec::new(),
             detect_anomalies: false,
             steps: 0,
+            dropouts: Vec::new(),
+            dropout_rng: StdRng::seed_from_u64(0),
         })
     }
 
@@ -283,6 +382,16 @@ impl<'g> Trainer<'g> {
         self
     }
 
+    /// Drives a [`Dropout`] layer of the model (a clone of it: clones share their masks):
+    /// fresh random masks before every training step, all-ones masks before every evaluation
+    /// and prediction, so the model trains with dropout and evaluates without it, as PyTorch's
+    /// `model.train()` / `model.eval()` do. The masks are drawn from a generator seeded with
+    /// [`FitOptions::seed`] at the start of each [`Trainer::fit`] (and with 0 before the first).
+    pub fn with_dropout(mut self, dropout: &Dropout) -> Self {
+        self.dropouts.push(dropout.clone());
+        self
+    }
+
     /// Adds a callback, run during every later [`Trainer::fit`].
     pub fn with_callback(mut self, callback: impl Callback + 'g) -> Self {
         self.callbacks.push(Box::new(callback));
@@ -314,25 +423,54 @@ impl<'g> Trainer<'g> {
         &self.params
     }
 
-    /// The optimizer.
-    pub fn optimizer(&self) -> &dyn Optimizer {
-        &*self.optimizer
+    /// The optimizer (`None` for a trainer with a full-batch method).
+    pub fn optimizer(&self) -> Option<&dyn Optimizer> {
+        match &self.updater {
+            Updater::Optimizer(optimizer) => Some(&**optimizer),
+            Updater::Method { .. } => None,
+        }
     }
 
-    /// The optimizer, mutably.
-    pub fn optimizer_mut(&mut self) -> &mut (dyn Optimizer + 'g) {
-        &mut *self.optimizer
+    /// The optimizer, mutably (`None` for a trainer with a full-batch method).
+    pub fn optimizer_mut(&mut self) -> Option<&mut (dyn Optimizer + 'g)> {
+        match &mut self.updater {
+            Updater::Optimizer(optimizer) => Some(&mut **optimizer),
+            Updater::Method { .. } => None,
+        }
     }
 
-    /// The current learning rate.
+    /// The full-batch method (`None` for a trainer with an optimizer).
+    pub fn method(&self) -> Option<&dyn FullBatchMethod> {
+        match &self.updater {
+            Updater::Optimizer(_) => None,
+            Updater::Method { method, .. } => Some(&**method),
+        }
+    }
+
+    /// What the full-batch method's last iteration did (`None` before the first, or with an
+    /// optimizer).
+    pub fn last_iteration(&self) -> Option<Iteration> {
+        match &self.updater {
+            Updater::Optimizer(_) => None,
+            Updater::Method { last, .. } => *last,
+        }
+    }
+
+    /// The current learning rate (NaN with a full-batch method, which has none).
     pub fn lr(&self) -> f64 {
-        self.optimizer.lr()
+        match &self.updater {
+            Updater::Optimizer(optimizer) => optimizer.lr(),
+            Updater::Method { .. } => f64::NAN,
+        }
     }
 
-    /// Sets the learning rate, and the base rate schedules start from.
+    /// Sets the learning rate, and the base rate schedules start from (nothing with a
+    /// full-batch method).
     pub fn set_lr(&mut self, lr: f64) {
-        self.base_lr = lr;
-        self.optimizer.set_lr(lr);
+        if let Updater::Optimizer(optimizer) = &mut self.updater {
+            self.base_lr = lr;
+            optimizer.set_lr(lr);
+        }
     }
 
     /// The number of optimizer steps taken.
@@ -386,6 +524,7 @@ impl<'g> Trainer<'g> {
             train: None,
             eval: None,
             predict: None,
+            objective: None,
         });
         Ok(self.compiled.len() - 1)
     }
@@ -409,6 +548,9 @@ impl<'g> Trainer<'g> {
     pub fn train_batch(&mut self, features: &Tensor, targets: &Tensor) -> Result<StepOutcome> {
         let size = features.dims().first().copied().unwrap_or(1);
         let index = self.entry(size)?;
+        if matches!(self.updater, Updater::Method { .. }) {
+            return self.method_batch(index, features, targets);
+        }
         let graph = self.graph;
         if self.compiled[index].train.is_none() {
             let step = self.compiled[index].step;
@@ -425,11 +567,16 @@ impl<'g> Trainer<'g> {
         let plan = compiled.train.as_mut().expect("compiled above");
         plan.set_input(compiled.step.input, features)?;
         plan.set_input(compiled.step.target, targets)?;
+        for dropout in &self.dropouts {
+            dropout.train_mask(plan, &mut self.dropout_rng)?;
+        }
         plan.run(graph)?;
         let loss = plan.output_at(0).to_scalar()?;
         let correct = count_correct(task, plan.output_at(1), targets);
         let count = self.params.len();
-        let optimizer = &mut self.optimizer;
+        let Updater::Optimizer(optimizer) = &mut self.updater else {
+            unreachable!("methods are dispatched above");
+        };
         match self.clip {
             None => {
                 // borrowed from the plan while the graph lends the parameters: no copy
@@ -467,6 +614,84 @@ impl<'g> Trainer<'g> {
         })
     }
 
+    /// One iteration of the full-batch method on a batch (the whole training set).
+    fn method_batch(
+        &mut self,
+        index: usize,
+        features: &Tensor,
+        targets: &Tensor,
+    ) -> Result<StepOutcome> {
+        let size = features.dims().first().copied().unwrap_or(1);
+        let task = self.task_for(index, targets)?;
+        let (loss, output) = self.eval_batch(features, targets)?;
+        let correct = count_correct(task, output, targets);
+        let graph = self.graph;
+        let Updater::Method {
+            method,
+            theta,
+            last,
+            batch,
+        } = &mut self.updater
+        else {
+            unreachable!("called for methods only");
+        };
+        let same = batch
+            .as_ref()
+            .is_some_and(|(x, y)| x == features && y == targets);
+        if !same {
+            method.reset();
+            match batch {
+                Some((x, y)) if x.shape() == features.shape() && y.shape() == targets.shape() => {
+                    x.assign(features);
+                    y.assign(targets);
+                }
+                _ => *batch = Some((features.clone(), targets.clone())),
+            }
+        }
+        let compiled = &mut self.compiled[index];
+        let objective = match &mut compiled.objective {
+            Some(objective) => objective,
+            slot => {
+                let step = compiled.step;
+                let mut objective = if method.needs_residuals() {
+                    let (output, target) = (graph.var(step.output)?, graph.var(step.target)?);
+                    if output.shape() != target.shape() {
+                        return Err(NnError::InvalidSetting {
+                            what: "method",
+                            reason: format!(
+                                "{} minimises the squared residuals output - target, but the \
+                                 output {} has shape {} and the target {} has shape {}",
+                                method.name(),
+                                step.output,
+                                output.shape(),
+                                step.target,
+                                target.shape()
+                            ),
+                        });
+                    }
+                    GraphObjective::least_squares(graph, output.try_sub(target)?, &self.params)?
+                } else {
+                    GraphObjective::scalar(graph, step.loss, &self.params)?
+                };
+                objective.detect_anomalies(self.detect_anomalies);
+                slot.insert(objective)
+            }
+        };
+        objective.set_input(compiled.step.input, features)?;
+        objective.set_input(compiled.step.target, targets)?;
+        theta.resize(objective.dim(), 0.0);
+        objective.read_params(theta)?;
+        let iteration = method.iterate(objective, theta)?;
+        objective.write_params(theta)?;
+        *last = Some(iteration);
+        self.steps += 1;
+        Ok(StepOutcome {
+            loss,
+            correct,
+            size,
+        })
+    }
+
     /// Loss and output on one batch, without gradients or updates.
     fn eval_batch(&mut self, features: &Tensor, targets: &Tensor) -> Result<(f64, &Tensor)> {
         let size = features.dims().first().copied().unwrap_or(1);
@@ -481,6 +706,9 @@ impl<'g> Trainer<'g> {
         let plan = compiled.eval.as_mut().expect("compiled above");
         plan.set_input(compiled.step.input, features)?;
         plan.set_input(compiled.step.target, targets)?;
+        for dropout in &self.dropouts {
+            dropout.eval_mask(plan)?;
+        }
         plan.run(graph)?;
         Ok((plan.output_at(0).to_scalar()?, plan.output_at(1)))
     }
@@ -558,6 +786,9 @@ impl<'g> Trainer<'g> {
         }
         let plan = compiled.predict.as_mut().expect("compiled above");
         plan.set_input(compiled.step.input, features)?;
+        for dropout in &self.dropouts {
+            dropout.eval_mask(plan)?;
+        }
         plan.run(graph)?;
         Ok(plan.output_at(0).clone())
     }
@@ -623,6 +854,35 @@ impl<'g> Trainer<'g> {
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History> {
         let start = Instant::now();
+        if let Updater::Method { method, .. } = &self.updater {
+            let name = method.name();
+            if options.batch_size < train.len() {
+                return Err(NnError::InvalidSetting {
+                    what: "batch_size",
+                    reason: format!(
+                        "{name} needs the full batch: batch_size is {} but the training set has \
+                         {} samples",
+                        options.batch_size,
+                        train.len()
+                    ),
+                });
+            }
+            let unused = [
+                (self.schedule.is_some(), "a learning-rate schedule"),
+                (self.plateau.is_some(), "ReduceLrOnPlateau"),
+                (self.clip.is_some(), "gradient clipping"),
+                (!self.dropouts.is_empty(), "dropout"),
+            ];
+            if let Some((_, what)) = unused.iter().find(|(set, _)| *set) {
+                return Err(NnError::InvalidSetting {
+                    what: "method",
+                    reason: format!(
+                        "{name} takes no stochastic gradient step: {what} does not apply"
+                    ),
+                });
+            }
+        }
+        self.dropout_rng = StdRng::seed_from_u64(options.seed);
         let mut batches = Batches::new(
             train,
             BatchOptions {
@@ -639,16 +899,20 @@ impl<'g> Trainer<'g> {
             c.on_train_begin(control)
         })?;
         for epoch in 0..options.epochs {
-            if let Some((schedule, ScheduleInterval::Epoch)) = &mut self.schedule {
-                self.optimizer.set_lr(schedule.lr(epoch, self.base_lr));
+            if let (Some((schedule, ScheduleInterval::Epoch)), Updater::Optimizer(optimizer)) =
+                (&mut self.schedule, &mut self.updater)
+            {
+                apply_schedule(&mut **schedule, &mut **optimizer, epoch, self.base_lr);
             }
             batches.start_epoch(epoch);
             let (mut loss_sum, mut correct, mut samples, mut batch) = (0.0, None::<usize>, 0, 0);
             while let Some((x, y)) = batches.next_batch() {
-                if let Some((schedule, ScheduleInterval::Step)) = &mut self.schedule {
-                    self.optimizer.set_lr(schedule.lr(self.steps, self.base_lr));
+                if let (Some((schedule, ScheduleInterval::Step)), Updater::Optimizer(optimizer)) =
+                    (&mut self.schedule, &mut self.updater)
+                {
+                    apply_schedule(&mut **schedule, &mut **optimizer, self.steps, self.base_lr);
                 }
-                let lr = self.optimizer.lr();
+                let lr = self.lr();
                 let outcome = self.train_batch(x, y)?;
                 loss_sum += outcome.loss * outcome.size as f64;
                 if let Some(c) = outcome.correct {
@@ -672,14 +936,16 @@ impl<'g> Trainer<'g> {
                 }
                 batch += 1;
             }
-            let lr = self.optimizer.lr();
+            let lr = self.lr();
             let val = match validation {
                 Some(v) => Some(self.evaluate(v, options.batch_size)?),
                 None => None,
             };
             let train_loss = loss_sum / samples as f64;
-            if let Some(plateau) = &mut self.plateau {
-                plateau.step(val.map_or(train_loss, |m| m.loss), &mut *self.optimizer);
+            if let (Some(plateau), Updater::Optimizer(optimizer)) =
+                (&mut self.plateau, &mut self.updater)
+            {
+                plateau.step(val.map_or(train_loss, |m| m.loss), &mut **optimizer);
             }
             let record = EpochRecord {
                 epoch,
@@ -695,8 +961,10 @@ impl<'g> Trainer<'g> {
             self.notify(callbacks, &mut state, |c, control| {
                 c.on_epoch_end(&record, control)
             })?;
-            if state.0 {
+            let method_stop = self.last_iteration().and_then(|i| i.stop);
+            if state.0 || method_stop.is_some() {
                 history.stopped_early = epoch + 1 < options.epochs;
+                history.method_stop = method_stop;
                 break;
             }
         }
@@ -704,6 +972,21 @@ impl<'g> Trainer<'g> {
         history.restored_epoch = state.1;
         progress.finish();
         Ok(history)
+    }
+}
+
+/// Sets the rate a schedule gives for step (or epoch) `k`, and its momentum when it schedules
+/// one (PyTorch's `OneCycleLR` cycles the momentum, or Adam's `β₁`, against the rate). An
+/// optimizer without momentum keeps none: PyTorch would refuse it, this just leaves it alone.
+fn apply_schedule(
+    schedule: &mut dyn LrSchedule,
+    optimizer: &mut dyn Optimizer,
+    k: usize,
+    base: f64,
+) {
+    optimizer.set_lr(schedule.lr(k, base));
+    if let Some(momentum) = schedule.momentum(k) {
+        optimizer.set_momentum(momentum);
     }
 }
 
