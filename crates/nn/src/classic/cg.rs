@@ -1,7 +1,8 @@
 //! Nonlinear conjugate gradient: Fletcher-Reeves and Polak-Ribière (PR+).
 
-use super::line_search::{strong_wolfe, WolfeOptions};
-use super::{check_dim, dot, norm, FullBatchMethod, Iteration, Objective, StopReason};
+use super::current::Descent;
+use super::line_search::WolfeOptions;
+use super::{dot, FullBatchMethod, Iteration, Objective, StopReason};
 use crate::{NnError, Result};
 
 /// How [`ConjugateGradient`] mixes the previous direction into the next one.
@@ -60,20 +61,13 @@ pub struct ConjugateGradient {
 /// What one iteration hands the next.
 #[derive(Debug, Clone, Default)]
 struct State {
-    /// Whether `value` and `grad` are those of `theta`.
-    ready: bool,
-    theta: Vec<f64>,
-    value: f64,
-    grad: Vec<f64>,
-    direction: Vec<f64>,
-    /// Whether `direction` is `−grad`.
+    descent: Descent,
+    /// Whether the direction is `−grad`.
     steepest: bool,
     /// Iterations since the last restart.
     since_restart: usize,
     /// The last step and the slope `gᵀd` it started from, for the initial-step heuristic.
     previous: Option<(f64, f64)>,
-    point: Vec<f64>,
-    point_grad: Vec<f64>,
 }
 
 impl Default for ConjugateGradient {
@@ -159,49 +153,22 @@ impl FullBatchMethod for ConjugateGradient {
     }
 
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
-        check_dim(objective, theta)?;
-        let n = theta.len();
-        let mut evaluations = 0;
         let s = &mut self.state;
-        if !s.ready || s.theta != theta {
-            for v in [
-                &mut s.theta,
-                &mut s.grad,
-                &mut s.direction,
-                &mut s.point,
-                &mut s.point_grad,
-            ] {
-                v.resize(n, 0.0);
-            }
-            s.theta.copy_from_slice(theta);
-            s.value = objective.value_grad(theta, &mut s.grad)?;
-            evaluations += 1;
-            s.ready = true;
+        let start = s.descent.start(objective, theta)?;
+        if start.fresh {
             s.previous = None;
             steepest_descent(s);
         }
-        let grad_norm = norm(&s.grad);
-        let unchanged = Iteration {
-            value: s.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        };
-        if grad_norm == 0.0 {
-            // a stationary point: there is no descent direction, and nothing to do
-            return Ok(unchanged);
+        if let Some(done) = start.no_step() {
+            return Ok(done);
         }
-        if !grad_norm.is_finite() {
-            return Ok(Iteration {
-                stop: Some(StopReason::NoProgress),
-                ..unchanged
-            });
-        }
-        if !s.steepest && dot(&s.grad, &s.direction) >= 0.0 {
+        let grad_norm = start.grad_norm;
+        let mut evaluations = start.evaluations();
+        if !s.steepest && s.descent.slope() >= 0.0 {
             steepest_descent(s);
         }
         let found = loop {
-            let slope = dot(&s.grad, &s.direction);
+            let slope = s.descent.slope();
             let initial_step = match s.previous {
                 Some((step, previous_slope)) => step * previous_slope / slope,
                 None => 1.0 / grad_norm,
@@ -211,17 +178,9 @@ impl FullBatchMethod for ConjugateGradient {
             } else {
                 1.0 / grad_norm
             };
-            let found = strong_wolfe(
-                objective,
-                theta,
-                s.value,
-                &s.grad,
-                &s.direction,
-                initial_step,
-                &self.line_search,
-                &mut s.point,
-                &mut s.point_grad,
-            )?;
+            let found = s
+                .descent
+                .line_search(objective, initial_step, &self.line_search)?;
             evaluations += found.evaluations;
             if found.step > 0.0 {
                 s.previous = Some((found.step, slope));
@@ -229,48 +188,41 @@ impl FullBatchMethod for ConjugateGradient {
             }
             if s.steepest {
                 return Ok(Iteration {
-                    evaluations,
                     stop: Some(StopReason::NoProgress),
-                    ..unchanged
+                    ..start.unchanged(evaluations)
                 });
             }
             steepest_descent(s);
         };
 
         // β from the old and new gradients, then the restart rules
-        let mut beta = self.beta(&self.state.grad, &self.state.point_grad);
+        let (grad, next) = (
+            &self.state.descent.current.grad,
+            &self.state.descent.point_grad,
+        );
+        let mut beta = self.beta(grad, next);
+        let powell = self.powell_restart && dot(next, grad).abs() >= 0.2 * dot(next, next);
         let s = &mut self.state;
         s.since_restart += 1;
-        let powell = self.powell_restart
-            && dot(&s.point_grad, &s.grad).abs() >= 0.2 * dot(&s.point_grad, &s.point_grad);
-        if !found.satisfied || powell || s.since_restart >= self.restart_every.unwrap_or(n) {
+        let period = self.restart_every.unwrap_or(theta.len());
+        if !found.satisfied || powell || s.since_restart >= period {
             beta = 0.0;
         }
-        theta.copy_from_slice(&s.point);
-        s.theta.copy_from_slice(&s.point);
-        std::mem::swap(&mut s.grad, &mut s.point_grad);
-        s.value = found.value;
+        s.descent.accept(theta, found.value);
         if beta > 0.0 && beta.is_finite() {
-            for (d, g) in s.direction.iter_mut().zip(&s.grad) {
-                *d = -g + beta * *d;
-            }
+            s.descent.conjugate(beta);
             s.steepest = false;
-            if dot(&s.grad, &s.direction) >= 0.0 {
+            if s.descent.slope() >= 0.0 {
                 steepest_descent(s);
             }
         } else {
             steepest_descent(s);
         }
-        Ok(Iteration {
-            value: found.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        })
+        Ok(start.iteration(found.value, evaluations))
     }
 
     fn reset(&mut self) {
-        self.state.ready = false;
+        self.state.descent.current.forget();
         self.state.previous = None;
         self.state.since_restart = 0;
     }
@@ -278,9 +230,7 @@ impl FullBatchMethod for ConjugateGradient {
 
 /// Restarts: `d = −g`.
 fn steepest_descent(s: &mut State) {
-    for (d, g) in s.direction.iter_mut().zip(&s.grad) {
-        *d = -g;
-    }
+    s.descent.steepest();
     s.steepest = true;
     s.since_restart = 0;
 }
@@ -288,7 +238,7 @@ fn steepest_descent(s: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classic::FnObjective;
+    use crate::classic::{norm, FnObjective};
 
     /// `½ Σ cᵢ xᵢ²` with distinct curvatures.
     fn diagonal_quadratic(

@@ -197,14 +197,7 @@ impl<'g> GraphObjective<'g> {
             }
             .into());
         }
-        for plan in [
-            &mut self.value_plan,
-            &mut self.grad_plan,
-            &mut self.jacobian_plan,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for plan in self.plans() {
             plan.set_input(node, value)?;
         }
         match self.inputs.iter_mut().find(|(n, _)| *n == node) {
@@ -218,16 +211,20 @@ impl<'g> GraphObjective<'g> {
     /// a NaN or infinity ([`Plan::detect_anomalies`]).
     pub fn detect_anomalies(&mut self, on: bool) {
         self.detect_anomalies = on;
-        for plan in [
+        for plan in self.plans() {
+            plan.detect_anomalies(on);
+        }
+    }
+
+    /// The plans compiled so far.
+    fn plans(&mut self) -> impl Iterator<Item = &mut Plan> {
+        [
             &mut self.value_plan,
             &mut self.grad_plan,
             &mut self.jacobian_plan,
         ]
         .into_iter()
         .flatten()
-        {
-            plan.detect_anomalies(on);
-        }
     }
 
     /// The parameters' current values as `θ`.

@@ -1,7 +1,8 @@
 //! L-BFGS: limited-memory BFGS with a strong-Wolfe line search.
 
-use super::line_search::{strong_wolfe, WolfeOptions};
-use super::{check_dim, dot, norm, FullBatchMethod, Iteration, Objective, StopReason};
+use super::current::Descent;
+use super::line_search::WolfeOptions;
+use super::{dot, FullBatchMethod, Iteration, Objective, StopReason};
 use crate::{NnError, Result};
 
 /// Limited-memory BFGS (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithms 7.4
@@ -47,14 +48,7 @@ pub struct Lbfgs {
 /// What one iteration hands the next.
 #[derive(Debug, Clone, Default)]
 struct State {
-    /// Whether `value` and `grad` are those of `theta`.
-    ready: bool,
-    theta: Vec<f64>,
-    value: f64,
-    grad: Vec<f64>,
-    direction: Vec<f64>,
-    point: Vec<f64>,
-    point_grad: Vec<f64>,
+    descent: Descent,
     pairs: Pairs,
 }
 
@@ -216,53 +210,29 @@ impl FullBatchMethod for Lbfgs {
     }
 
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
-        check_dim(objective, theta)?;
-        let n = theta.len();
-        let mut evaluations = 0;
         let s = &mut self.state;
-        if !s.ready || s.theta != theta {
-            for v in [
-                &mut s.theta,
-                &mut s.grad,
-                &mut s.direction,
-                &mut s.point,
-                &mut s.point_grad,
-            ] {
-                v.resize(n, 0.0);
-            }
+        let start = s.descent.start(objective, theta)?;
+        if start.fresh {
+            let n = theta.len();
             if s.pairs.capacity() != self.history || s.pairs.s.len() != self.history * n {
                 s.pairs = Pairs::new(self.history, n);
             }
             s.pairs.clear();
-            s.theta.copy_from_slice(theta);
-            s.value = objective.value_grad(theta, &mut s.grad)?;
-            evaluations += 1;
-            s.ready = true;
         }
-        let grad_norm = norm(&s.grad);
-        let unchanged = Iteration {
-            value: s.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        };
-        if grad_norm == 0.0 {
-            // a stationary point: there is no descent direction, and nothing to do
-            return Ok(unchanged);
+        if let Some(done) = start.no_step() {
+            return Ok(done);
         }
-        if !grad_norm.is_finite() {
-            return Ok(Iteration {
-                stop: Some(StopReason::NoProgress),
-                ..unchanged
-            });
-        }
+        let grad_norm = start.grad_norm;
+        let mut evaluations = start.evaluations();
         let found = loop {
-            s.pairs.apply_inverse_hessian(&s.grad, &mut s.direction);
-            for d in s.direction.iter_mut() {
+            let descent = &mut s.descent;
+            s.pairs
+                .apply_inverse_hessian(&descent.current.grad, &mut descent.direction);
+            for d in descent.direction.iter_mut() {
                 *d = -*d;
             }
-            let descent = dot(&s.grad, &s.direction) < 0.0;
-            if !descent && s.pairs.len > 0 {
+            let downhill = descent.slope() < 0.0; // false for NaN too
+            if !downhill && s.pairs.len > 0 {
                 // rounding made H·g useless: forget the history
                 s.pairs.clear();
                 continue;
@@ -272,46 +242,29 @@ impl FullBatchMethod for Lbfgs {
             } else {
                 1.0
             };
-            let found = strong_wolfe(
-                objective,
-                theta,
-                s.value,
-                &s.grad,
-                &s.direction,
-                initial_step,
-                &self.line_search,
-                &mut s.point,
-                &mut s.point_grad,
-            )?;
+            let found = descent.line_search(objective, initial_step, &self.line_search)?;
             evaluations += found.evaluations;
             if found.step > 0.0 {
                 break found;
             }
             if s.pairs.len == 0 {
                 return Ok(Iteration {
-                    evaluations,
                     stop: Some(StopReason::NoProgress),
-                    ..unchanged
+                    ..start.unchanged(evaluations)
                 });
             }
             s.pairs.clear();
         };
+        let descent = &mut s.descent;
+        let (direction, grad) = (&descent.direction, &descent.current.grad);
         s.pairs
-            .push(found.step, &s.direction, &s.grad, &s.point_grad);
-        theta.copy_from_slice(&s.point);
-        s.theta.copy_from_slice(&s.point);
-        std::mem::swap(&mut s.grad, &mut s.point_grad);
-        s.value = found.value;
-        Ok(Iteration {
-            value: found.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        })
+            .push(found.step, direction, grad, &descent.point_grad);
+        descent.accept(theta, found.value);
+        Ok(start.iteration(found.value, evaluations))
     }
 
     fn reset(&mut self) {
-        self.state.ready = false;
+        self.state.descent.current.forget();
         self.state.pairs.clear();
     }
 }

@@ -227,13 +227,7 @@ impl FullBatchMethod for LevenbergMarquardt {
     /// One epoch: see [`LevenbergMarquardt`]. On an error from the objective, `theta` and
     /// `mu` are left as they were.
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
-        let value = self.work.linearise(objective, theta)?;
-        let mut iteration = Iteration {
-            value,
-            grad_norm: norm(&self.work.gradient),
-            evaluations: 1,
-            stop: None,
-        };
+        let (value, mut iteration) = self.work.start(objective, theta, None)?;
         let mu = self.mu;
         if let Err(error) = self.trials(objective, theta, value, &mut iteration) {
             self.mu = mu;
@@ -324,13 +318,9 @@ impl FullBatchMethod for GaussNewton {
     /// One iteration: see [`GaussNewton`]. On an error from the objective, `theta` is left as
     /// it was.
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
-        let value = self.work.linearise(objective, theta)?;
-        let mut iteration = Iteration {
-            value,
-            grad_norm: norm(&self.work.gradient),
-            evaluations: 1,
-            stop: Some(StopReason::NoProgress),
-        };
+        let (value, mut iteration) =
+            self.work
+                .start(objective, theta, Some(StopReason::NoProgress))?;
         if !self.work.solve_ridged() {
             return Ok(iteration);
         }
@@ -386,6 +376,25 @@ impl fmt::Debug for Workspace {
 }
 
 impl Workspace {
+    /// Linearises at `theta` and returns the error there with the iteration's starting
+    /// outcome: that value, the gradient's norm, one evaluation and `stop` (what the iteration
+    /// reports unless it finds a step).
+    fn start(
+        &mut self,
+        objective: &mut dyn Objective,
+        theta: &[f64],
+        stop: Option<StopReason>,
+    ) -> Result<(f64, Iteration)> {
+        let value = self.linearise(objective, theta)?;
+        let iteration = Iteration {
+            value,
+            grad_norm: norm(&self.gradient),
+            evaluations: 1,
+            stop,
+        };
+        Ok((value, iteration))
+    }
+
     /// Evaluates `r` and `J` at `theta` and forms `g = Jᵀr` and `H = JᵀJ`; returns
     /// `E = ½‖r‖²`.
     fn linearise(&mut self, objective: &mut dyn Objective, theta: &[f64]) -> Result<f64> {

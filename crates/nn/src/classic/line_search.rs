@@ -459,25 +459,38 @@ mod tests {
         })
     }
 
+    /// [`strong_wolfe`] on [`quadratic`] from `x` along `+1`, told that the value there is
+    /// `value` and the gradient `grad`: what it found, the point it left and its gradient.
+    fn search_quadratic(
+        x: f64,
+        value: f64,
+        grad: f64,
+        initial_step: f64,
+        options: &WolfeOptions,
+    ) -> Result<(LineSearchResult, [f64; 1], [f64; 1])> {
+        // NaN, so that a point the search forgot to write shows
+        let (mut point, mut point_grad) = ([f64::NAN], [f64::NAN]);
+        let found = strong_wolfe(
+            &mut quadratic(),
+            &[x],
+            value,
+            &[grad],
+            &[1.0],
+            initial_step,
+            options,
+            &mut point,
+            &mut point_grad,
+        )?;
+        Ok((found, point, point_grad))
+    }
+
     #[test]
     fn finds_the_minimum_of_a_quadratic_after_too_long_a_step() -> Result<()> {
-        let mut f = quadratic();
-        let (mut point, mut point_grad) = ([0.0], [0.0]);
         let options = WolfeOptions {
             c2: 0.1,
             ..WolfeOptions::default()
         };
-        let found = strong_wolfe(
-            &mut f,
-            &[0.0],
-            1.0,
-            &[-2.0],
-            &[1.0],
-            100.0,
-            &options,
-            &mut point,
-            &mut point_grad,
-        )?;
+        let (found, point, _) = search_quadratic(0.0, 1.0, -2.0, 100.0, &options)?;
         assert!(found.satisfied);
         // the cubic through a quadratic is the quadratic: exact after one zoom step
         assert!((found.step - 1.0).abs() < 1e-12, "{found:?}");
@@ -488,19 +501,8 @@ mod tests {
 
     #[test]
     fn extrapolates_from_a_short_step() -> Result<()> {
-        let mut f = quadratic();
-        let (mut point, mut point_grad) = ([0.0], [0.0]);
-        let found = strong_wolfe(
-            &mut f,
-            &[0.0],
-            1.0,
-            &[-2.0],
-            &[1.0],
-            1e-6,
-            &WolfeOptions::default(),
-            &mut point,
-            &mut point_grad,
-        )?;
+        let (found, point, point_grad) =
+            search_quadratic(0.0, 1.0, -2.0, 1e-6, &WolfeOptions::default())?;
         assert!(found.satisfied && found.step > 0.05 && found.step < 1.95);
         assert_eq!(point_grad, [2.0 * (point[0] - 1.0)]);
         Ok(())
@@ -509,23 +511,11 @@ mod tests {
     #[test]
     fn gives_up_with_the_start_when_nothing_is_lower() -> Result<()> {
         // a gradient that lies: f increases along the "descent" direction
-        let mut f = quadratic();
-        let (mut point, mut point_grad) = ([5.0], [5.0]);
         let options = WolfeOptions {
             max_evaluations: 3,
             ..WolfeOptions::default()
         };
-        let found = strong_wolfe(
-            &mut f,
-            &[1.0],
-            0.0,
-            &[-1.0],
-            &[1.0],
-            1.0,
-            &options,
-            &mut point,
-            &mut point_grad,
-        )?;
+        let (found, point, point_grad) = search_quadratic(1.0, 0.0, -1.0, 1.0, &options)?;
         assert_eq!(found.step, 0.0);
         assert_eq!(found.value, 0.0);
         assert!(!found.satisfied);

@@ -34,6 +34,7 @@
 //! ```
 
 mod cg;
+mod current;
 mod graph_objective;
 mod lbfgs;
 mod least_squares;

@@ -1,6 +1,7 @@
 //! Rprop: resilient backpropagation, as PyTorch's `torch.optim.Rprop`, and iRprop+.
 
-use super::{check_dim, norm, FullBatchMethod, Iteration, Objective};
+use super::current::Current;
+use super::{check_dim, FullBatchMethod, Iteration, Objective};
 use crate::{NnError, Result};
 
 /// Which Rprop [`Rprop`] runs.
@@ -65,11 +66,7 @@ pub struct Rprop {
 struct State {
     /// Whether `steps`, `previous_grad` and `changes` are set up.
     started: bool,
-    /// Whether `value` and `grad` are those of `theta`.
-    ready: bool,
-    theta: Vec<f64>,
-    value: f64,
-    grad: Vec<f64>,
+    current: Current,
     /// `f` before the last iteration's change, for iRprop+ (`None` when unknown).
     previous_value: Option<f64>,
     /// `g'ᵢ`.
@@ -186,7 +183,6 @@ impl FullBatchMethod for Rprop {
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
         check_dim(objective, theta)?;
         let n = theta.len();
-        let mut evaluations = 0;
         let s = &mut self.state;
         if !s.started || s.steps.len() != n {
             s.previous_grad.clear();
@@ -195,30 +191,25 @@ impl FullBatchMethod for Rprop {
             s.steps.resize(n, self.lr);
             s.changes.clear();
             s.changes.resize(n, 0.0);
-            s.theta.resize(n, 0.0);
-            s.grad.resize(n, 0.0);
             s.started = true;
-            s.ready = false;
+            s.current.forget();
         }
-        if !s.ready || s.theta != theta {
-            s.theta.copy_from_slice(theta);
-            s.value = objective.value_grad(theta, &mut s.grad)?;
-            evaluations += 1;
-            s.ready = true;
+        let start = s.current.start(objective, theta)?;
+        if start.fresh {
             // the last change was not what led here: nothing to compare or undo
             s.previous_value = None;
             s.changes.fill(0.0);
         }
-        let grad_norm = norm(&s.grad);
+        let mut evaluations = start.evaluations();
         let (eta_minus, eta_plus) = self.etas;
         let (min, max) = self.step_sizes;
         let went_up = match (self.variant, s.previous_value) {
-            (RpropVariant::PlusImproved, Some(previous)) => s.value > previous,
+            (RpropVariant::PlusImproved, Some(previous)) => s.current.value > previous,
             _ => false,
         };
         let mut moved = false;
         for (i, x) in theta.iter_mut().enumerate() {
-            let g = s.grad[i];
+            let g = s.current.grad[i];
             // PyTorch compares the sign of the product, so an underflow to 0 counts as 0
             let product = g * s.previous_grad[i];
             let change = if product < 0.0 {
@@ -240,22 +231,16 @@ impl FullBatchMethod for Rprop {
             moved |= change != 0.0;
         }
         if moved {
-            s.previous_value = Some(s.value);
-            s.theta.copy_from_slice(theta);
-            s.value = objective.value_grad(theta, &mut s.grad)?;
+            s.previous_value = Some(s.current.value);
+            s.current.evaluate(objective, theta)?;
             evaluations += 1;
         }
-        Ok(Iteration {
-            value: s.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        })
+        Ok(start.iteration(s.current.value, evaluations))
     }
 
     fn reset(&mut self) {
         self.state.started = false;
-        self.state.ready = false;
+        self.state.current.forget();
         self.state.previous_value = None;
     }
 }

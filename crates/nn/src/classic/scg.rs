@@ -1,6 +1,7 @@
 //! Møller's scaled conjugate gradient, as MATLAB's `trainscg`.
 
-use super::{check_dim, dot, norm, FullBatchMethod, Iteration, Objective, StopReason};
+use super::current::Descent;
+use super::{dot, FullBatchMethod, Iteration, Objective, StopReason};
 use crate::{NnError, Result};
 
 /// Scaled conjugate gradient (M. F. Møller, "A scaled conjugate gradient algorithm for fast
@@ -49,12 +50,8 @@ pub struct ScaledConjugateGradient {
 /// What one iteration hands the next.
 #[derive(Debug, Clone, Default)]
 struct State {
-    /// Whether `value` and `grad` are those of `theta`.
-    ready: bool,
-    theta: Vec<f64>,
-    value: f64,
-    grad: Vec<f64>,
-    direction: Vec<f64>,
+    /// `θ`, `f(θ)`, `∇f(θ)`, the direction `p` and the trial point.
+    descent: Descent,
     /// `‖p‖²`.
     direction_norm_squared: f64,
     /// Whether the last step was accepted (then `δ` must be estimated afresh).
@@ -66,8 +63,6 @@ struct State {
     lambda_bar: f64,
     /// Iterations since the start (MATLAB's `epoch`), for the restart rule.
     epoch: usize,
-    point: Vec<f64>,
-    point_grad: Vec<f64>,
 }
 
 impl Default for ScaledConjugateGradient {
@@ -128,68 +123,37 @@ impl FullBatchMethod for ScaledConjugateGradient {
     }
 
     fn iterate(&mut self, objective: &mut dyn Objective, theta: &mut [f64]) -> Result<Iteration> {
-        check_dim(objective, theta)?;
-        let n = theta.len();
-        let mut evaluations = 0;
         let s = &mut self.state;
-        if !s.ready || s.theta != theta {
-            for v in [
-                &mut s.theta,
-                &mut s.grad,
-                &mut s.direction,
-                &mut s.point,
-                &mut s.point_grad,
-            ] {
-                v.resize(n, 0.0);
-            }
-            s.theta.copy_from_slice(theta);
-            s.value = objective.value_grad(theta, &mut s.grad)?;
-            evaluations += 1;
-            s.ready = true;
+        let start = s.descent.start(objective, theta)?;
+        if start.fresh {
             s.success = true;
             s.lambda = self.lambda;
             s.lambda_bar = 0.0;
             s.epoch = 0;
             steepest_descent(s);
         }
-        let grad_norm = norm(&s.grad);
-        let unchanged = Iteration {
-            value: s.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        };
-        if grad_norm == 0.0 {
-            // a stationary point: there is no descent direction, and nothing to do
-            return Ok(unchanged);
+        if let Some(done) = start.no_step() {
+            return Ok(done);
         }
-        let no_progress = Iteration {
-            stop: Some(StopReason::NoProgress),
-            ..unchanged
-        };
-        if !grad_norm.is_finite() {
-            return Ok(no_progress);
-        }
-        let mut mu = -dot(&s.direction, &s.grad);
+        let mut evaluations = start.evaluations();
+        let mut mu = -s.descent.slope();
         if mu == 0.0 || s.direction_norm_squared == 0.0 {
             // a direction orthogonal to the gradient gives no step (α = 0, Δ undefined)
             steepest_descent(s);
             s.success = true;
-            mu = -dot(&s.direction, &s.grad);
+            mu = -s.descent.slope();
         }
         let p2 = s.direction_norm_squared;
 
         if s.success {
             let sigma = self.sigma / p2.sqrt();
-            for ((x, t), p) in s.point.iter_mut().zip(&s.theta).zip(&s.direction) {
-                *x = t + sigma * p;
-            }
-            objective.value_grad(&s.point, &mut s.point_grad)?;
+            s.descent.try_step(objective, sigma)?;
             evaluations += 1;
-            s.delta = s
+            let d = &s.descent;
+            s.delta = d
                 .direction
                 .iter()
-                .zip(s.point_grad.iter().zip(&s.grad))
+                .zip(d.point_grad.iter().zip(&d.current.grad))
                 .map(|(p, (g1, g0))| p * (g1 - g0))
                 .sum::<f64>()
                 / sigma;
@@ -203,18 +167,15 @@ impl FullBatchMethod for ScaledConjugateGradient {
         s.delta = delta;
         if !(delta.is_finite() && s.lambda.is_finite()) {
             return Ok(Iteration {
-                evaluations,
-                ..no_progress
+                stop: Some(StopReason::NoProgress),
+                ..start.unchanged(evaluations)
             });
         }
         let alpha = mu / delta;
-        for ((x, t), p) in s.point.iter_mut().zip(&s.theta).zip(&s.direction) {
-            *x = t + alpha * p;
-        }
-        let trial = objective.value_grad(&s.point, &mut s.point_grad)?;
+        let trial = s.descent.try_step(objective, alpha)?;
         evaluations += 1;
         let comparison = if trial.is_finite() {
-            2.0 * delta * (s.value - trial) / (mu * mu)
+            2.0 * delta * (s.descent.current.value - trial) / (mu * mu)
         } else {
             0.0
         };
@@ -222,20 +183,16 @@ impl FullBatchMethod for ScaledConjugateGradient {
         let epoch = s.epoch;
         s.epoch += 1;
         if accepted {
-            let beta = (dot(&s.point_grad, &s.point_grad) - dot(&s.point_grad, &s.grad)) / mu;
-            theta.copy_from_slice(&s.point);
-            s.theta.copy_from_slice(&s.point);
-            std::mem::swap(&mut s.grad, &mut s.point_grad);
-            s.value = trial;
+            let (next, grad) = (&s.descent.point_grad, &s.descent.current.grad);
+            let beta = (dot(next, next) - dot(next, grad)) / mu;
+            s.descent.accept(theta, trial);
             s.lambda_bar = 0.0;
             s.success = true;
-            if epoch % n == 0 || !beta.is_finite() {
+            if epoch % theta.len() == 0 || !beta.is_finite() {
                 steepest_descent(s);
             } else {
-                for (p, g) in s.direction.iter_mut().zip(&s.grad) {
-                    *p = -g + beta * *p;
-                }
-                s.direction_norm_squared = dot(&s.direction, &s.direction);
+                s.descent.conjugate(beta);
+                s.direction_norm_squared = dot(&s.descent.direction, &s.descent.direction);
             }
             if comparison >= 0.75 {
                 s.lambda *= 0.25;
@@ -247,25 +204,18 @@ impl FullBatchMethod for ScaledConjugateGradient {
         if comparison < 0.25 && s.direction_norm_squared != 0.0 {
             s.lambda += delta * (1.0 - comparison) / s.direction_norm_squared;
         }
-        Ok(Iteration {
-            value: s.value,
-            grad_norm,
-            evaluations,
-            stop: None,
-        })
+        Ok(start.iteration(s.descent.current.value, evaluations))
     }
 
     fn reset(&mut self) {
-        self.state.ready = false;
+        self.state.descent.current.forget();
     }
 }
 
 /// Restarts: `p = −g`.
 fn steepest_descent(s: &mut State) {
-    for (p, g) in s.direction.iter_mut().zip(&s.grad) {
-        *p = -g;
-    }
-    s.direction_norm_squared = dot(&s.direction, &s.direction);
+    s.descent.steepest();
+    s.direction_norm_squared = dot(&s.descent.direction, &s.descent.direction);
 }
 
 #[cfg(test)]

@@ -4,133 +4,25 @@
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use smallvec::SmallVec;
-use std::time::Instant;
 
 use adnet_graph::{Graph, NodeId, Plan};
 use adnet_tensor::Tensor;
 
-use super::callbacks::{
-    BatchRecord, Callback, EarlyStopping, EarlyStoppingCallback, TrainerControl,
-};
+use super::callbacks::Callback;
 use super::metrics::{classes, count_correct, resolve_task, ConfusionMatrix, Metrics, Task};
-use super::progress::Progress;
-use super::{EpochRecord, History};
-use crate::classic::{FullBatchMethod, GraphObjective, Iteration, Objective};
+use crate::classic::GraphObjective;
 use crate::data::{BatchOptions, Batches, DataSet};
 use crate::layers::Dropout;
 use crate::optim::schedule::{LrSchedule, ReduceLrOnPlateau};
 use crate::optim::{clip_grad_norm, clip_grad_value, Optimizer};
 use crate::{NnError, Result};
 
-/// The nodes a [`Trainer`]'s builder adds for one batch size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    /// The input node receiving a batch of features (`[batch, d]`).
-    pub input: NodeId,
-    /// The input node receiving the batch's targets.
-    pub target: NodeId,
-    /// The loss, one element.
-    pub loss: NodeId,
-    /// The model's predictions, for metrics and [`Trainer::predict`].
-    pub output: NodeId,
-}
+mod fit;
+mod method;
+mod options;
 
-/// A list of parameters to train: `Vec<NodeId>`, `&[NodeId]`, or [`Module::parameters`]'s
-/// `Vec<(String, NodeId)>`.
-///
-/// [`Module::parameters`]: crate::layers::Module::parameters
-pub trait ParamList {
-    /// The parameters' ids, in order.
-    fn into_param_ids(self) -> Vec<NodeId>;
-}
-
-impl ParamList for Vec<NodeId> {
-    fn into_param_ids(self) -> Vec<NodeId> {
-        self
-    }
-}
-
-impl ParamList for &[NodeId] {
-    fn into_param_ids(self) -> Vec<NodeId> {
-        self.to_vec()
-    }
-}
-
-impl ParamList for Vec<(String, NodeId)> {
-    fn into_param_ids(self) -> Vec<NodeId> {
-        self.into_iter().map(|(_, id)| id).collect()
-    }
-}
-
-/// Gradient clipping applied before every optimizer step.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum GradClip {
-    /// [`clip_grad_norm`] with this `max_norm` and `norm_type` (2 for the Euclidean norm).
-    Norm {
-        /// The largest joint norm allowed.
-        max_norm: f64,
-        /// The norm's order.
-        norm_type: f64,
-    },
-    /// [`clip_grad_value`] with this limit.
-    Value(f64),
-}
-
-/// When a learning-rate schedule advances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScheduleInterval {
-    /// The rate is `schedule.lr(epoch, base_lr)` for the whole epoch (default).
-    #[default]
-    Epoch,
-    /// The rate is `schedule.lr(step, base_lr)`, `step` counting the trainer's optimizer steps.
-    Step,
-}
-
-/// How [`Trainer::fit`] trains.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitOptions {
-    /// Passes over the training set (default 1).
-    pub epochs: usize,
-    /// Samples per step (default 32); the training set's size, or more, gives full-batch
-    /// training. Validation uses the same size.
-    pub batch_size: usize,
-    /// Whether to reshuffle the training set every epoch (default `true`).
-    pub shuffle: bool,
-    /// The seed of the shuffles (default 0).
-    pub seed: u64,
-    /// Whether to skip a last, smaller batch (default `false`).
-    pub drop_last: bool,
-    /// Stop when the validation loss (or accuracy) stops improving (default `None`).
-    pub early_stopping: Option<EarlyStopping>,
-    /// Hide the progress bar (default `false`; it is also hidden when stdout is not a
-    /// terminal).
-    pub quiet: bool,
-}
-
-impl Default for FitOptions {
-    fn default() -> Self {
-        FitOptions {
-            epochs: 1,
-            batch_size: 32,
-            shuffle: true,
-            seed: 0,
-            drop_last: false,
-            early_stopping: None,
-            quiet: false,
-        }
-    }
-}
-
-/// What one training step measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepOutcome {
-    /// The batch's loss, before the update.
-    pub loss: f64,
-    /// How many samples of the batch were classified correctly (`None` for regression).
-    pub correct: Option<usize>,
-    /// The batch size.
-    pub size: usize,
-}
+use method::Updater;
+pub use options::{FitOptions, GradClip, ParamList, ScheduleInterval, Step, StepOutcome};
 
 /// The plans of one batch size, each compiled when first needed.
 #[derive(Debug)]
@@ -145,21 +37,6 @@ struct Compiled<'g> {
     predict: Option<Plan>,
     /// The objective a full-batch method minimises at this batch size.
     objective: Option<GraphObjective<'g>>,
-}
-
-/// What updates the parameters: a first-order optimizer, or a full-batch method.
-enum Updater<'g> {
-    Optimizer(Box<dyn Optimizer + 'g>),
-    Method {
-        method: Box<dyn FullBatchMethod + 'g>,
-        /// The parameters, flat, as the method sees them.
-        theta: Vec<f64>,
-        /// The last iteration's outcome.
-        last: Option<Iteration>,
-        /// The batch of the last iteration: a method keeps values and gradients from one
-        /// iteration to the next, which another batch makes stale.
-        batch: Option<(Tensor, Tensor)>,
-    },
 }
 
 type Builder<'g> = Box<dyn Fn(&Graph, usize) -> Result<Step> + 'g>;
@@ -261,64 +138,6 @@ impl<'g> Trainer<'g> {
             base_lr,
             builder,
         )
-    }
-
-    /// A trainer of `params` with a full-batch method (Levenberg-Marquardt, Gauss-Newton,
-    /// conjugate gradient, L-BFGS, Rprop: see [`crate::classic`]) instead of an optimizer.
-    ///
-    /// Each training step is one iteration of the method on the batch it is given, which
-    /// [`Trainer::fit`] requires to be the whole training set. A method that needs residuals
-    /// ([`FullBatchMethod::needs_residuals`]) minimises `½‖output − target‖²` over the batch
-    /// (output and target must have the same shape); any other minimises the builder's loss.
-    /// The history still records the builder's loss. There is no learning rate: schedules,
-    /// `ReduceLrOnPlateau` and gradient clipping are rejected by [`Trainer::fit`].
-    ///
-    /// # Errors
-    /// As [`Trainer::new`].
-    ///
-    /// # Examples
-    /// ```
-    /// use adnet_graph::Graph;
-    /// use adnet_nn::classic::LevenbergMarquardt;
-    /// use adnet_nn::data::DataSet;
-    /// use adnet_nn::layers::{Activation, Mlp, Module};
-    /// use adnet_nn::loss::{mse_loss, Reduction};
-    /// use adnet_nn::train::{FitOptions, Step, Trainer};
-    /// use adnet_tensor::{rand::{rngs::StdRng, SeedableRng}, DType, Tensor};
-    ///
-    /// let g = Graph::new();
-    /// let mut rng = StdRng::seed_from_u64(1);
-    /// let model = Mlp::new(&[1, 8, 1]).activation(Activation::Tanh).dtype(DType::F64)
-    ///     .build(&g, "net", &mut rng)?;
-    /// let params = model.parameters();
-    /// let mut trainer = Trainer::with_method(&g, params, LevenbergMarquardt::default(), move |g, n| {
-    ///     let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-    ///     let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-    ///     let y = model.forward(g, x)?;
-    ///     let loss = mse_loss(y, t, Reduction::Mean)?;
-    ///     Ok(Step { input: x.id(), target: t.id(), loss: loss.id(), output: y.id() })
-    /// })?;
-    /// let x: Vec<f64> = (0..40).map(|i| i as f64 / 40.0 * 6.0 - 3.0).collect();
-    /// let y: Vec<f64> = x.iter().map(|x| x.sin()).collect();
-    /// let data = DataSet::from_tensors(Tensor::from_vec(x, [40, 1])?, Tensor::from_vec(y, [40, 1])?)?;
-    /// let options = FitOptions { epochs: 50, batch_size: 40, quiet: true, ..FitOptions::default() };
-    /// trainer.fit(&data, None, &options)?;
-    /// assert!(trainer.evaluate(&data, 40)?.loss < 1e-4);
-    /// # Ok::<(), adnet_nn::NnError>(())
-    /// ```
-    pub fn with_method(
-        graph: &'g Graph,
-        params: impl ParamList,
-        method: impl FullBatchMethod + 'g,
-        builder: impl Fn(&Graph, usize) -> Result<Step> + 'g,
-    ) -> Result<Trainer<'g>> {
-        let updater = Updater::Method {
-            method: Box::new(method),
-            theta: Vec::new(),
-            last: None,
-            batch: None,
-        };
-        Self::with_updater(graph, params, updater, f64::NAN, builder)
     }
 
     fn with_updater(
@@ -436,23 +255,6 @@ impl<'g> Trainer<'g> {
         match &mut self.updater {
             Updater::Optimizer(optimizer) => Some(&mut **optimizer),
             Updater::Method { .. } => None,
-        }
-    }
-
-    /// The full-batch method (`None` for a trainer with an optimizer).
-    pub fn method(&self) -> Option<&dyn FullBatchMethod> {
-        match &self.updater {
-            Updater::Optimizer(_) => None,
-            Updater::Method { method, .. } => Some(&**method),
-        }
-    }
-
-    /// What the full-batch method's last iteration did (`None` before the first, or with an
-    /// optimizer).
-    pub fn last_iteration(&self) -> Option<Iteration> {
-        match &self.updater {
-            Updater::Optimizer(_) => None,
-            Updater::Method { last, .. } => *last,
         }
     }
 
@@ -614,84 +416,6 @@ impl<'g> Trainer<'g> {
         })
     }
 
-    /// One iteration of the full-batch method on a batch (the whole training set).
-    fn method_batch(
-        &mut self,
-        index: usize,
-        features: &Tensor,
-        targets: &Tensor,
-    ) -> Result<StepOutcome> {
-        let size = features.dims().first().copied().unwrap_or(1);
-        let task = self.task_for(index, targets)?;
-        let (loss, output) = self.eval_batch(features, targets)?;
-        let correct = count_correct(task, output, targets);
-        let graph = self.graph;
-        let Updater::Method {
-            method,
-            theta,
-            last,
-            batch,
-        } = &mut self.updater
-        else {
-            unreachable!("called for methods only");
-        };
-        let same = batch
-            .as_ref()
-            .is_some_and(|(x, y)| x == features && y == targets);
-        if !same {
-            method.reset();
-            match batch {
-                Some((x, y)) if x.shape() == features.shape() && y.shape() == targets.shape() => {
-                    x.assign(features);
-                    y.assign(targets);
-                }
-                _ => *batch = Some((features.clone(), targets.clone())),
-            }
-        }
-        let compiled = &mut self.compiled[index];
-        let objective = match &mut compiled.objective {
-            Some(objective) => objective,
-            slot => {
-                let step = compiled.step;
-                let mut objective = if method.needs_residuals() {
-                    let (output, target) = (graph.var(step.output)?, graph.var(step.target)?);
-                    if output.shape() != target.shape() {
-                        return Err(NnError::InvalidSetting {
-                            what: "method",
-                            reason: format!(
-                                "{} minimises the squared residuals output - target, but the \
-                                 output {} has shape {} and the target {} has shape {}",
-                                method.name(),
-                                step.output,
-                                output.shape(),
-                                step.target,
-                                target.shape()
-                            ),
-                        });
-                    }
-                    GraphObjective::least_squares(graph, output.try_sub(target)?, &self.params)?
-                } else {
-                    GraphObjective::scalar(graph, step.loss, &self.params)?
-                };
-                objective.detect_anomalies(self.detect_anomalies);
-                slot.insert(objective)
-            }
-        };
-        objective.set_input(compiled.step.input, features)?;
-        objective.set_input(compiled.step.target, targets)?;
-        theta.resize(objective.dim(), 0.0);
-        objective.read_params(theta)?;
-        let iteration = method.iterate(objective, theta)?;
-        objective.write_params(theta)?;
-        *last = Some(iteration);
-        self.steps += 1;
-        Ok(StepOutcome {
-            loss,
-            correct,
-            size,
-        })
-    }
-
     /// Loss and output on one batch, without gradients or updates.
     fn eval_batch(&mut self, features: &Tensor, targets: &Tensor) -> Result<(f64, &Tensor)> {
         let size = features.dims().first().copied().unwrap_or(1);
@@ -791,202 +515,6 @@ impl<'g> Trainer<'g> {
         }
         plan.run(graph)?;
         Ok(plan.output_at(0).clone())
-    }
-
-    /// Trains for `options.epochs` epochs (fewer if a callback or early stopping stops it),
-    /// evaluating on `validation` after each, and returns the per-epoch [`History`].
-    ///
-    /// Each epoch: set the scheduled rate, train on every batch (the recorded training loss
-    /// and accuracy are the batch values before each update, averaged by batch size, as
-    /// Keras reports them), evaluate, step `ReduceLrOnPlateau`, then run the callbacks.
-    ///
-    /// # Errors
-    /// [`NnError::InvalidSetting`] (`batch_size`) for 0, and any step's, evaluation's or
-    /// callback's error (training stops there; the parameters keep their last update).
-    pub fn fit(
-        &mut self,
-        train: &DataSet,
-        validation: Option<&DataSet>,
-        options: &FitOptions,
-    ) -> Result<History> {
-        let mut callbacks = std::mem::take(&mut self.callbacks);
-        let mut early = options
-            .early_stopping
-            .clone()
-            .map(EarlyStoppingCallback::new);
-        let mut all: Vec<&mut dyn Callback> = callbacks
-            .iter_mut()
-            .map(|c| &mut **c as &mut dyn Callback)
-            .collect();
-        if let Some(early) = early.as_mut() {
-            all.push(early);
-        }
-        let result = self.fit_with(train, validation, options, &mut all);
-        drop(all);
-        self.callbacks = callbacks;
-        result
-    }
-
-    fn notify(
-        &self,
-        callbacks: &mut [&mut dyn Callback],
-        state: &mut (bool, Option<usize>),
-        mut call: impl FnMut(&mut dyn Callback, &mut TrainerControl<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let mut control = TrainerControl {
-            graph: self.graph,
-            params: &self.params,
-            stop: state.0,
-            restored_epoch: state.1,
-        };
-        for callback in callbacks.iter_mut() {
-            call(&mut **callback, &mut control)?;
-        }
-        *state = (control.stop, control.restored_epoch);
-        Ok(())
-    }
-
-    fn fit_with(
-        &mut self,
-        train: &DataSet,
-        validation: Option<&DataSet>,
-        options: &FitOptions,
-        callbacks: &mut [&mut dyn Callback],
-    ) -> Result<History> {
-        let start = Instant::now();
-        if let Updater::Method { method, .. } = &self.updater {
-            let name = method.name();
-            if options.batch_size < train.len() {
-                return Err(NnError::InvalidSetting {
-                    what: "batch_size",
-                    reason: format!(
-                        "{name} needs the full batch: batch_size is {} but the training set has \
-                         {} samples",
-                        options.batch_size,
-                        train.len()
-                    ),
-                });
-            }
-            let unused = [
-                (self.schedule.is_some(), "a learning-rate schedule"),
-                (self.plateau.is_some(), "ReduceLrOnPlateau"),
-                (self.clip.is_some(), "gradient clipping"),
-                (!self.dropouts.is_empty(), "dropout"),
-            ];
-            if let Some((_, what)) = unused.iter().find(|(set, _)| *set) {
-                return Err(NnError::InvalidSetting {
-                    what: "method",
-                    reason: format!(
-                        "{name} takes no stochastic gradient step: {what} does not apply"
-                    ),
-                });
-            }
-        }
-        self.dropout_rng = StdRng::seed_from_u64(options.seed);
-        let mut batches = Batches::new(
-            train,
-            BatchOptions {
-                batch_size: options.batch_size,
-                shuffle: options.shuffle,
-                seed: options.seed,
-                drop_last: options.drop_last,
-            },
-        )?;
-        let progress = Progress::new(options.epochs, options.quiet);
-        let mut history = History::default();
-        let mut state = (false, None);
-        self.notify(callbacks, &mut state, |c, control| {
-            c.on_train_begin(control)
-        })?;
-        for epoch in 0..options.epochs {
-            if let (Some((schedule, ScheduleInterval::Epoch)), Updater::Optimizer(optimizer)) =
-                (&mut self.schedule, &mut self.updater)
-            {
-                apply_schedule(&mut **schedule, &mut **optimizer, epoch, self.base_lr);
-            }
-            batches.start_epoch(epoch);
-            let (mut loss_sum, mut correct, mut samples, mut batch) = (0.0, None::<usize>, 0, 0);
-            while let Some((x, y)) = batches.next_batch() {
-                if let (Some((schedule, ScheduleInterval::Step)), Updater::Optimizer(optimizer)) =
-                    (&mut self.schedule, &mut self.updater)
-                {
-                    apply_schedule(&mut **schedule, &mut **optimizer, self.steps, self.base_lr);
-                }
-                let lr = self.lr();
-                let outcome = self.train_batch(x, y)?;
-                loss_sum += outcome.loss * outcome.size as f64;
-                if let Some(c) = outcome.correct {
-                    correct = Some(correct.unwrap_or(0) + c);
-                }
-                samples += outcome.size;
-                if !callbacks.is_empty() {
-                    let record = BatchRecord {
-                        epoch,
-                        batch,
-                        size: outcome.size,
-                        loss: outcome.loss,
-                        lr,
-                    };
-                    self.notify(callbacks, &mut state, |c, control| {
-                        c.on_batch_end(&record, control)
-                    })?;
-                    if state.0 {
-                        break;
-                    }
-                }
-                batch += 1;
-            }
-            let lr = self.lr();
-            let val = match validation {
-                Some(v) => Some(self.evaluate(v, options.batch_size)?),
-                None => None,
-            };
-            let train_loss = loss_sum / samples as f64;
-            if let (Some(plateau), Updater::Optimizer(optimizer)) =
-                (&mut self.plateau, &mut self.updater)
-            {
-                plateau.step(val.map_or(train_loss, |m| m.loss), &mut **optimizer);
-            }
-            let record = EpochRecord {
-                epoch,
-                train_loss,
-                train_accuracy: correct.map(|c| c as f64 / samples as f64),
-                val_loss: val.map(|m| m.loss),
-                val_accuracy: val.and_then(|m| m.accuracy),
-                lr,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            history.epochs.push(record);
-            progress.epoch_done(&record);
-            self.notify(callbacks, &mut state, |c, control| {
-                c.on_epoch_end(&record, control)
-            })?;
-            let method_stop = self.last_iteration().and_then(|i| i.stop);
-            if state.0 || method_stop.is_some() {
-                history.stopped_early = epoch + 1 < options.epochs;
-                history.method_stop = method_stop;
-                break;
-            }
-        }
-        self.notify(callbacks, &mut state, |c, control| c.on_train_end(control))?;
-        history.restored_epoch = state.1;
-        progress.finish();
-        Ok(history)
-    }
-}
-
-/// Sets the rate a schedule gives for step (or epoch) `k`, and its momentum when it schedules
-/// one (PyTorch's `OneCycleLR` cycles the momentum, or Adam's `β₁`, against the rate). An
-/// optimizer without momentum keeps none: PyTorch would refuse it, this just leaves it alone.
-fn apply_schedule(
-    schedule: &mut dyn LrSchedule,
-    optimizer: &mut dyn Optimizer,
-    k: usize,
-    base: f64,
-) {
-    optimizer.set_lr(schedule.lr(k, base));
-    if let Some(momentum) = schedule.momentum(k) {
-        optimizer.set_momentum(momentum);
     }
 }
 
