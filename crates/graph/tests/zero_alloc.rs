@@ -84,6 +84,37 @@ fn scalar_plan_allocates_nothing_after_the_first_run() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn expanded_small_tensor_plan_allocates_nothing_after_the_first_run() -> Result<()> {
+    // small f64 tensors: the plan runs expanded on the scalar tape, with anomaly detection
+    // off and on
+    let g = Graph::new();
+    let x = g.input("x", [4, 2], DType::F64)?;
+    let w1 = g.param("w1", Tensor::full([2, 2], 0.3, DType::F64))?;
+    let b1 = g.param("b1", Tensor::zeros([2], DType::F64))?;
+    let w2 = g.param("w2", Tensor::full([2, 1], -0.2, DType::F64))?;
+    let h = (x.matmul(w1) + b1).sigmoid();
+    let loss = h.matmul(w2).sigmoid().square().mean_all();
+    let w1_like = g.matmul_t(x, h, true, false)?;
+    let mut plan = g.compile([loss, w1_like, g.sum_to(h, [2])?])?;
+    assert!(plan.stats().expanded, "{:?}", plan.stats());
+    let batches: Vec<Tensor> = (0..5)
+        .map(|step| Tensor::full([4, 2], step as f64 * 0.1, DType::F64))
+        .collect();
+    let new_w = Tensor::full([2, 2], -0.4, DType::F64);
+    plan.set_input(x, &batches[0])?;
+    for anomalies in [false, true] {
+        plan.detect_anomalies(anomalies);
+        let count = steady_state_allocations(&g, &mut plan, |plan, step| {
+            plan.set_input(x, &batches[step]).expect("x is an input");
+            g.set_param(w1, &new_w).expect("w1 is a parameter");
+        });
+        assert_eq!(count, 0);
+    }
+    assert!(plan.scalar(loss)?.is_finite());
+    Ok(())
+}
+
 /// The allocations one direct `matmul` kernel call makes in steady state (gemm's scratch).
 fn gemm_allocations(lhs: [usize; 2], rhs: [usize; 2]) -> usize {
     let a = Tensor::ones(lhs, DType::F32);

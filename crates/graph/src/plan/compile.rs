@@ -4,7 +4,8 @@ use adnet_tensor::{DType, Tensor};
 use smallvec::SmallVec;
 
 use super::{
-    GeneralInstr, PlanInput, ScalarInstr, ScalarProgram, Source, TensorInstr, TensorProgram,
+    BinaryFn, GeneralInstr, PlanInput, ScalarInstr, ScalarProgram, Source, TensorInstr,
+    TensorProgram,
 };
 use crate::graph::{GraphData, NodeKind};
 use crate::{NodeId, ScalarFn};
@@ -191,7 +192,7 @@ pub(super) fn compile_scalar(
         nodes.push(id);
         instrs.push(match (op.scalar_fn(), args.as_slice()) {
             (Some(ScalarFn::Unary(f)), &[x]) => ScalarInstr::Unary { f, x, out },
-            (Some(ScalarFn::Binary(f)), &[a, b]) => ScalarInstr::Binary { f, a, b, out },
+            (Some(ScalarFn::Binary(f)), &[a, b]) => BinaryFn::of(op.as_ref(), f).instr(a, b, out),
             _ => ScalarInstr::General(Box::new(GeneralInstr {
                 op: op.clone(),
                 args,

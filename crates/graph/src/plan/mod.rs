@@ -6,27 +6,39 @@
 //! reader has run and it is not an output). A value never shares a buffer with an operand of
 //! the node that computes it.
 //!
-//! Plans whose values are all `f64` scalars (the lecture's networks) run on a scalar tape: a
-//! flat array of `f64` slots and, per node, a direct call of the op's plain function
-//! ([`Op::scalar_fn`]) or else [`Op::eval_scalar`]. Every other plan runs
-//! the ops' tensor kernels into buffers the plan owns. Either way, a run after the first
-//! allocates nothing.
+//! A plan runs in one of three ways, chosen when it is compiled:
+//!
+//! - Plans whose values are all `f64` scalars (the lecture's networks) run on a *scalar tape*:
+//!   a flat array of `f64` slots and, per node, a direct call of the op's plain function
+//!   ([`Op::scalar_fn`]) or else [`Op::eval_scalar`].
+//! - Plans of small `f64` tensors (every value at most 64 elements; `expand.rs` states the
+//!   full rule) whose every op can be expanded run on the same tape after
+//!   *expansion*: each tensor op becomes scalar instructions over one slot per element, with all
+//!   index arithmetic (broadcasting, transposes, reductions, the inner products of matrix
+//!   products) done once, when compiling. A training step of a tiny network (W5) is then a few
+//!   hundred instructions of a few nanoseconds each instead of tens of kernel calls.
+//! - Every other plan runs the ops' tensor kernels into buffers the plan owns.
+//!
+//! Either way, a run after the first allocates nothing.
 
 use std::sync::Arc;
 
+use adnet_tensor::kernels::scalar;
 use adnet_tensor::{DType, Shape, Tensor};
 use smallvec::SmallVec;
 
 use crate::graph::NodeKind;
-use crate::{Graph, GraphError, IntoNode, NodeId, Op, Result, TensorSpec};
+use crate::{ops, Graph, GraphError, IntoNode, NodeId, Op, Result, TensorSpec};
 
 mod compile;
+mod expand;
 mod run;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use compile::schedule;
 use compile::{compile_scalar, compile_tensor};
+use expand::compile_expanded;
 
 /// Where an operand of a tensor instruction lives.
 #[derive(Debug, Clone, Copy)]
@@ -59,9 +71,31 @@ struct TensorProgram {
     output_buffers: Vec<u32>,
 }
 
-/// One step of the scalar tape: a plain function when the op has one, else the op itself.
+/// One step of the scalar tape: inline arithmetic for `+ − × ÷`, a plain function when the op
+/// has one, else the op itself. The fused forms (`MulAdd`, `Select`) come from expanded tensor
+/// plans.
 #[derive(Debug)]
 enum ScalarInstr {
+    Add {
+        a: u32,
+        b: u32,
+        out: u32,
+    },
+    Sub {
+        a: u32,
+        b: u32,
+        out: u32,
+    },
+    Mul {
+        a: u32,
+        b: u32,
+        out: u32,
+    },
+    Div {
+        a: u32,
+        b: u32,
+        out: u32,
+    },
     Unary {
         f: fn(f64) -> f64,
         x: u32,
@@ -73,8 +107,76 @@ enum ScalarInstr {
         b: u32,
         out: u32,
     },
+    /// `out = a·b + c`, rounded twice (as the matrix-product kernels compute it, and unlike
+    /// `f64::mul_add`, which is a slow library call on CPUs without FMA).
+    MulAdd {
+        a: u32,
+        b: u32,
+        c: u32,
+        out: u32,
+    },
+    /// `out = a` where `mask` is non-zero, else `b` (`where`).
+    Select {
+        mask: u32,
+        a: u32,
+        b: u32,
+        out: u32,
+    },
     /// Boxed so the common variants stay 24 bytes: a million-node tape is mostly these.
     General(Box<GeneralInstr>),
+}
+
+// The tape's memory (and W2's 2.5x budget against a flat tape) assumes 24-byte instructions.
+const _: () = assert!(std::mem::size_of::<ScalarInstr>() == 24);
+
+/// A two-operand step: the four arithmetic ops run inline (a call through a function pointer
+/// costs more than the operation), every other op through its scalar function.
+#[derive(Debug, Clone, Copy)]
+enum BinaryFn {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Call(fn(f64, f64) -> f64),
+}
+
+impl BinaryFn {
+    /// The step for `op`, whose scalar function is `f`.
+    fn of(op: &dyn Op, f: fn(f64, f64) -> f64) -> BinaryFn {
+        let any = op.as_any();
+        if any.is::<ops::Add>() {
+            BinaryFn::Add
+        } else if any.is::<ops::Sub>() {
+            BinaryFn::Sub
+        } else if any.is::<ops::Mul>() {
+            BinaryFn::Mul
+        } else if any.is::<ops::Div>() {
+            BinaryFn::Div
+        } else {
+            BinaryFn::Call(f)
+        }
+    }
+
+    /// The value, computed now (constant folding).
+    fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            BinaryFn::Add => scalar::add(a, b),
+            BinaryFn::Sub => scalar::sub(a, b),
+            BinaryFn::Mul => scalar::mul(a, b),
+            BinaryFn::Div => scalar::div(a, b),
+            BinaryFn::Call(f) => f(a, b),
+        }
+    }
+
+    fn instr(self, a: u32, b: u32, out: u32) -> ScalarInstr {
+        match self {
+            BinaryFn::Add => ScalarInstr::Add { a, b, out },
+            BinaryFn::Sub => ScalarInstr::Sub { a, b, out },
+            BinaryFn::Mul => ScalarInstr::Mul { a, b, out },
+            BinaryFn::Div => ScalarInstr::Div { a, b, out },
+            BinaryFn::Call(f) => ScalarInstr::Binary { f, a, b, out },
+        }
+    }
 }
 
 /// A scalar-tape step that calls [`Op::eval_scalar`].
@@ -99,9 +201,50 @@ struct ScalarProgram {
     results: Vec<Tensor>,
 }
 
+/// A parameter whose elements are copied into consecutive slots at the start of each run.
+#[derive(Debug)]
+struct ParamLoad {
+    node: NodeId,
+    /// Index into the graph's leaf values.
+    leaf: u32,
+    first: u32,
+    len: u32,
+}
+
+/// What anomaly detection checks after one op node of an expanded plan: the node's elements
+/// and, for the report, its operands' elements (slots, in `ExpandedProgram::check_slots`).
+#[derive(Debug)]
+struct NodeCheck {
+    node: NodeId,
+    /// One past the node's last instruction.
+    end: u32,
+    /// Where the node's element slots start in `check_slots`, followed by each operand's.
+    start: u32,
+    len: u32,
+    operand_lens: SmallVec<[u32; 2]>,
+}
+
+/// A small-tensor `f64` plan expanded onto the scalar tape (see `expand.rs`).
+#[derive(Debug)]
+struct ExpandedProgram {
+    /// Leaf elements first (inputs and parameters in consecutive slots, then constants, which
+    /// are written once, when compiling), then computed elements, reused by liveness.
+    slots: Vec<f64>,
+    instrs: Vec<ScalarInstr>,
+    params: Vec<ParamLoad>,
+    /// The first slot of each input the plan reads (its elements are consecutive).
+    input_slots: Vec<u32>,
+    /// The slots of every output's elements, row-major, output after output.
+    output_slots: Vec<u32>,
+    results: Vec<Tensor>,
+    checks: Vec<NodeCheck>,
+    check_slots: Vec<u32>,
+}
+
 #[derive(Debug)]
 enum Program {
     Scalar(ScalarProgram),
+    Expanded(ExpandedProgram),
     Tensor(TensorProgram),
 }
 
@@ -118,14 +261,18 @@ struct PlanInput {
 /// Sizes of a compiled plan, for tests and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanStats {
-    /// Op nodes executed per run.
+    /// Instructions executed per run: one per op node, except in an expanded plan, where
+    /// they are the per-element scalar steps.
     pub instructions: usize,
     /// Distinct value buffers (or scalar slots) holding computed values.
     pub buffers: usize,
     /// Bytes reserved for computed values.
     pub buffer_bytes: usize,
-    /// Whether the plan runs on the scalar tape.
+    /// Whether the plan runs on the scalar tape (a scalar graph, or an expanded one).
     pub scalar: bool,
+    /// Whether tensor ops were expanded into per-element scalar instructions (a plan of small
+    /// `f64` tensors); `instructions` and `buffers` then count scalar instructions and slots.
+    pub expanded: bool,
 }
 
 /// A compiled set of outputs: define once, run many times.
@@ -135,8 +282,9 @@ pub struct PlanStats {
 /// can change between runs without recompiling), and read the results with [`Plan::output`].
 ///
 /// # Cost
-/// Compiling is linear in the number of nodes needed. A run calls each needed op once and,
-/// after the first run, allocates nothing.
+/// Compiling is linear in the number of nodes needed. A run calls each needed op once (an
+/// expanded plan, see [`Graph::compile`], runs per-element steps instead) and, after the first
+/// run, allocates nothing.
 ///
 /// # Examples
 /// ```
@@ -166,12 +314,32 @@ pub struct Plan {
 impl Graph {
     /// Compiles the nodes `outputs` need into a [`Plan`].
     ///
+    /// The plan runs on a scalar tape when every value it needs is an `f64` scalar. It is
+    /// *expanded* onto that tape ([`PlanStats::expanded`]) when every value is an `f64` tensor
+    /// of at most 64 elements, every matrix product takes at most 256 multiply-adds, and every
+    /// op is elementwise (it has an [`Op::scalar_fn`], or is `leaky_relu`, `elu`, `where` or a
+    /// [`ScalarFunction`](crate::ops::ScalarFunction)), a reduction (sum, mean, max, min,
+    /// `sum_to`), a shape op or `matmul`: each op becomes scalar steps over its elements, with
+    /// all index arithmetic done here, and constant parts folded. Otherwise it runs tensor
+    /// kernels. Sums over 8 or more elements may then round differently from the kernels
+    /// (they add in row-major order); everything else matches them exactly.
+    ///
     /// # Errors
     /// [`GraphError::UnknownNode`] for an output not in this graph.
     ///
     /// # Cost
     /// Linear in the number of nodes the outputs depend on.
     pub fn compile<I: IntoNode>(&self, outputs: impl IntoIterator<Item = I>) -> Result<Plan> {
+        self.compile_with(outputs, true)
+    }
+
+    /// [`Graph::compile`], choosing whether small `f64` tensor plans may be expanded onto the
+    /// scalar tape (tests compare the two lowerings).
+    pub(crate) fn compile_with<I: IntoNode>(
+        &self,
+        outputs: impl IntoIterator<Item = I>,
+        allow_expansion: bool,
+    ) -> Result<Plan> {
         let outputs = outputs
             .into_iter()
             .map(|o| o.node_in(self))
@@ -215,10 +383,17 @@ impl Graph {
         }
 
         let scalar = order.iter().all(|&id| node(id).spec.is_f64_scalar());
-        let program = if scalar {
-            Program::Scalar(compile_scalar(&data, &order, &inputs, &outputs, &last_use))
+        let expanded = if scalar || !allow_expansion {
+            None
         } else {
-            Program::Tensor(compile_tensor(&data, &order, &inputs, &outputs, &last_use))
+            compile_expanded(&data, &order, &inputs, &outputs)
+        };
+        let program = match expanded {
+            _ if scalar => {
+                Program::Scalar(compile_scalar(&data, &order, &inputs, &outputs, &last_use))
+            }
+            Some(p) => Program::Expanded(p),
+            None => Program::Tensor(compile_tensor(&data, &order, &inputs, &outputs, &last_use)),
         };
         let stats = match &program {
             Program::Scalar(p) => PlanStats {
@@ -226,12 +401,21 @@ impl Graph {
                 buffers: p.slots.len(),
                 buffer_bytes: p.slots.len() * 8,
                 scalar: true,
+                expanded: false,
+            },
+            Program::Expanded(p) => PlanStats {
+                instructions: p.instrs.len(),
+                buffers: p.slots.len(),
+                buffer_bytes: p.slots.len() * 8,
+                scalar: true,
+                expanded: true,
             },
             Program::Tensor(p) => PlanStats {
                 instructions: p.instrs.len(),
                 buffers: p.buffers.len(),
                 buffer_bytes: p.buffers.iter().map(|b| b.numel() * b.dtype().size()).sum(),
                 scalar: false,
+                expanded: false,
             },
         };
         Ok(Plan {
@@ -344,6 +528,13 @@ impl Plan {
                 p.slots[p.input_slots[k] as usize] =
                     value.flat(0).expect("a scalar has one element");
             }
+            Program::Expanded(p) => {
+                let first = p.input_slots[k] as usize;
+                let values = value.as_slice::<f64>().expect("checked to be f64 above");
+                for (slot, &v) in p.slots[first..].iter_mut().zip(values) {
+                    *slot = v;
+                }
+            }
             Program::Tensor(p) => p.inputs[k].assign(value),
         }
         Ok(())
@@ -376,6 +567,7 @@ impl Plan {
         let Some(k) = slot else { return Ok(()) };
         match &mut self.program {
             Program::Scalar(p) => p.slots[p.input_slots[k] as usize] = value,
+            Program::Expanded(p) => p.slots[p.input_slots[k] as usize] = value,
             Program::Tensor(p) => match p.inputs[k].storage_mut() {
                 adnet_tensor::Storage::F32(v) => v[0] = value as f32,
                 adnet_tensor::Storage::F64(v) => v[0] = value,
@@ -407,6 +599,8 @@ impl Plan {
         match &mut self.program {
             Program::Scalar(p) if self.detect_anomalies => p.run_checked(&data),
             Program::Scalar(p) => p.run(&data),
+            Program::Expanded(p) if self.detect_anomalies => p.run_checked(&data),
+            Program::Expanded(p) => p.run(&data),
             Program::Tensor(p) => p.run(&data, self.detect_anomalies),
         }
     }
@@ -460,6 +654,7 @@ impl Plan {
     pub fn output_at(&self, k: usize) -> &Tensor {
         match &self.program {
             Program::Scalar(p) => &p.results[k],
+            Program::Expanded(p) => &p.results[k],
             Program::Tensor(p) => &p.buffers[p.output_buffers[k] as usize],
         }
     }

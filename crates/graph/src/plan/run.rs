@@ -1,10 +1,13 @@
-//! Running a compiled plan: the scalar tape, the tensor program, and anomaly detection.
+//! Running a compiled plan: the scalar tape (scalar and expanded plans), the tensor program, and
+//! anomaly detection.
 
+use adnet_tensor::kernels::scalar;
 use adnet_tensor::Tensor;
 use smallvec::SmallVec;
 
-use super::{GeneralInstr, ScalarInstr, ScalarProgram, Source, TensorProgram};
+use super::{ExpandedProgram, GeneralInstr, ScalarInstr, ScalarProgram, Source, TensorProgram};
 use crate::graph::{GraphData, NodeKind};
+use crate::params::check_value;
 use crate::{GraphError, NodeId, Op, OperandRange, Result};
 
 /// Wraps a node's failure with its id and op.
@@ -16,79 +19,225 @@ fn kernel_error(node: NodeId, op: &dyn Op, error: GraphError) -> GraphError {
     }
 }
 
-impl ScalarProgram {
-    pub(super) fn run(&mut self, data: &GraphData) -> Result<()> {
-        for &(leaf, slot) in &self.params {
-            self.slots[slot as usize] = data.leaf_values[leaf as usize]
-                .flat(0)
-                .expect("a scalar parameter has one element");
-        }
-        let slots = &mut self.slots;
-        for instr in &self.instrs {
-            match instr {
-                ScalarInstr::Unary { f, x, out } => slots[*out as usize] = f(slots[*x as usize]),
-                ScalarInstr::Binary { f, a, b, out } => {
-                    slots[*out as usize] = f(slots[*a as usize], slots[*b as usize]);
-                }
-                ScalarInstr::General(general) => {
-                    let GeneralInstr {
-                        op,
-                        args,
-                        out,
-                        node,
-                    } = general.as_ref();
-                    let values: SmallVec<[f64; 4]> =
-                        args.iter().map(|&a| slots[a as usize]).collect();
-                    slots[*out as usize] = op
-                        .eval_scalar(&values)
-                        .map_err(|e| kernel_error(*node, op.as_ref(), e))?;
-                }
+impl ScalarInstr {
+    /// Runs the instruction on `slots`. Operands are read before the result is written, so an
+    /// instruction may accumulate into one of its operands.
+    #[inline(always)]
+    fn exec(&self, slots: &mut [f64]) -> Result<()> {
+        match self {
+            ScalarInstr::Add { a, b, out } => {
+                slots[*out as usize] = scalar::add(slots[*a as usize], slots[*b as usize]);
             }
-        }
-        for (result, &slot) in self.results.iter_mut().zip(&self.output_slots) {
-            if let adnet_tensor::Storage::F64(v) = result.storage_mut() {
-                v[0] = slots[slot as usize];
+            ScalarInstr::Sub { a, b, out } => {
+                slots[*out as usize] = scalar::sub(slots[*a as usize], slots[*b as usize]);
+            }
+            ScalarInstr::Mul { a, b, out } => {
+                slots[*out as usize] = scalar::mul(slots[*a as usize], slots[*b as usize]);
+            }
+            ScalarInstr::Div { a, b, out } => {
+                slots[*out as usize] = scalar::div(slots[*a as usize], slots[*b as usize]);
+            }
+            ScalarInstr::Unary { f, x, out } => slots[*out as usize] = f(slots[*x as usize]),
+            ScalarInstr::Binary { f, a, b, out } => {
+                slots[*out as usize] = f(slots[*a as usize], slots[*b as usize]);
+            }
+            ScalarInstr::MulAdd { a, b, c, out } => {
+                slots[*out as usize] = slots[*a as usize] * slots[*b as usize] + slots[*c as usize];
+            }
+            ScalarInstr::Select { mask, a, b, out } => {
+                slots[*out as usize] = scalar::select(
+                    slots[*mask as usize],
+                    slots[*a as usize],
+                    slots[*b as usize],
+                );
+            }
+            ScalarInstr::General(general) => {
+                let GeneralInstr {
+                    op,
+                    args,
+                    out,
+                    node,
+                } = general.as_ref();
+                let values: SmallVec<[f64; 4]> = args.iter().map(|&a| slots[a as usize]).collect();
+                slots[*out as usize] = op
+                    .eval_scalar(&values)
+                    .map_err(|e| kernel_error(*node, op.as_ref(), e))?;
             }
         }
         Ok(())
     }
+
+    /// The slots the instruction reads, in operand order.
+    fn operands(&self) -> SmallVec<[u32; 3]> {
+        match self {
+            ScalarInstr::Unary { x, .. } => smallvec::smallvec![*x],
+            ScalarInstr::Add { a, b, .. }
+            | ScalarInstr::Sub { a, b, .. }
+            | ScalarInstr::Mul { a, b, .. }
+            | ScalarInstr::Div { a, b, .. }
+            | ScalarInstr::Binary { a, b, .. } => smallvec::smallvec![*a, *b],
+            ScalarInstr::MulAdd { a, b, c, .. } => smallvec::smallvec![*a, *b, *c],
+            ScalarInstr::Select { mask, a, b, .. } => smallvec::smallvec![*mask, *a, *b],
+            ScalarInstr::General(general) => general.args.iter().copied().collect(),
+        }
+    }
+
+    /// The slot the instruction writes.
+    fn out(&self) -> u32 {
+        match self {
+            ScalarInstr::Unary { out, .. }
+            | ScalarInstr::Add { out, .. }
+            | ScalarInstr::Sub { out, .. }
+            | ScalarInstr::Mul { out, .. }
+            | ScalarInstr::Div { out, .. }
+            | ScalarInstr::Binary { out, .. }
+            | ScalarInstr::MulAdd { out, .. }
+            | ScalarInstr::Select { out, .. } => *out,
+            ScalarInstr::General(general) => general.out,
+        }
+    }
 }
 
 impl ScalarProgram {
+    pub(super) fn run(&mut self, data: &GraphData) -> Result<()> {
+        self.load_params(data);
+        let slots = &mut self.slots;
+        for instr in &self.instrs {
+            instr.exec(slots)?;
+        }
+        self.write_results();
+        Ok(())
+    }
+
     /// [`ScalarProgram::run`], checking each result (a separate loop keeps the fast one lean).
     pub(super) fn run_checked(&mut self, data: &GraphData) -> Result<()> {
-        for &(leaf, slot) in &self.params {
-            self.slots[slot as usize] = data.leaf_values[leaf as usize]
-                .flat(0)
-                .expect("a scalar parameter has one element");
-        }
+        self.load_params(data);
         for (instr, &node) in self.instrs.iter().zip(&self.nodes) {
-            let (args, out): (SmallVec<[u32; 2]>, u32) = match instr {
-                ScalarInstr::Unary { x, out, .. } => (smallvec::smallvec![*x], *out),
-                ScalarInstr::Binary { a, b, out, .. } => (smallvec::smallvec![*a, *b], *out),
-                ScalarInstr::General(general) => (general.args.clone(), general.out),
-            };
-            let values: SmallVec<[f64; 4]> = args.iter().map(|&a| self.slots[a as usize]).collect();
-            let value = match instr {
-                ScalarInstr::Unary { f, .. } => f(values[0]),
-                ScalarInstr::Binary { f, .. } => f(values[0], values[1]),
-                ScalarInstr::General(general) => general
-                    .op
-                    .eval_scalar(&values)
-                    .map_err(|e| kernel_error(node, general.op.as_ref(), e))?,
-            };
-            self.slots[out as usize] = value;
+            let values: SmallVec<[f64; 3]> = instr
+                .operands()
+                .iter()
+                .map(|&a| self.slots[a as usize])
+                .collect();
+            instr.exec(&mut self.slots)?;
+            let value = self.slots[instr.out() as usize];
             if !value.is_finite() {
                 let operands: Vec<Vec<f64>> = values.iter().map(|&v| vec![v]).collect();
                 return Err(non_finite(data, node, value, &operands));
             }
         }
+        self.write_results();
+        Ok(())
+    }
+
+    fn load_params(&mut self, data: &GraphData) {
+        for &(leaf, slot) in &self.params {
+            self.slots[slot as usize] = data.leaf_values[leaf as usize]
+                .flat(0)
+                .expect("a scalar parameter has one element");
+        }
+    }
+
+    fn write_results(&mut self) {
         for (result, &slot) in self.results.iter_mut().zip(&self.output_slots) {
             if let adnet_tensor::Storage::F64(v) = result.storage_mut() {
                 v[0] = self.slots[slot as usize];
             }
         }
+    }
+}
+
+impl ExpandedProgram {
+    pub(super) fn run(&mut self, data: &GraphData) -> Result<()> {
+        self.load_params(data)?;
+        let slots = &mut self.slots;
+        for instr in &self.instrs {
+            instr.exec(slots)?;
+        }
+        self.write_results();
         Ok(())
+    }
+
+    /// [`ExpandedProgram::run`], checking each op node's elements once its instructions have
+    /// run, so the error names the first graph node (not element) that went non-finite.
+    pub(super) fn run_checked(&mut self, data: &GraphData) -> Result<()> {
+        self.load_params(data)?;
+        let mut next = 0;
+        for check in &self.checks {
+            for instr in &self.instrs[next..check.end as usize] {
+                instr.exec(&mut self.slots)?;
+            }
+            next = check.end as usize;
+            let start = check.start as usize;
+            let own = &self.check_slots[start..start + check.len as usize];
+            let Some(value) = own
+                .iter()
+                .map(|&s| self.slots[s as usize])
+                .find(|v| !v.is_finite())
+            else {
+                continue;
+            };
+            let mut at = start + check.len as usize;
+            let operands: Vec<Vec<f64>> = check
+                .operand_lens
+                .iter()
+                .map(|&len| {
+                    let slots = &self.check_slots[at..at + len as usize];
+                    at += len as usize;
+                    slots.iter().map(|&s| self.slots[s as usize]).collect()
+                })
+                .collect();
+            return Err(non_finite(data, check.node, value, &operands));
+        }
+        for instr in &self.instrs[next..] {
+            instr.exec(&mut self.slots)?;
+        }
+        self.write_results();
+        Ok(())
+    }
+
+    /// Copies each parameter's current value into its slots.
+    ///
+    /// # Errors
+    /// [`GraphError::ValueMismatch`] for a parameter no longer holding its declared spec
+    /// (possible only through `Graph::with_params_mut`, which reports it but keeps the value),
+    /// and a length mismatch for a tensor whose storage disagrees with its shape.
+    fn load_params(&mut self, data: &GraphData) -> Result<()> {
+        for load in &self.params {
+            let value = &data.leaf_values[load.leaf as usize];
+            let (first, len) = (load.first as usize, load.len as usize);
+            match value.as_slice::<f64>() {
+                Ok(values) if values.len() == len => {
+                    self.slots[first..first + len].copy_from_slice(values);
+                }
+                other => {
+                    check_value(data, load.node, value)?;
+                    // the spec matches, so the storage disagrees with the shape
+                    return Err(match other {
+                        Ok(values) => adnet_tensor::TensorError::LengthMismatch {
+                            shape: value.shape().clone(),
+                            expected: len,
+                            actual: values.len(),
+                        },
+                        Err(e) => e,
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_results(&mut self) {
+        let mut at = 0;
+        for result in &mut self.results {
+            let values = result
+                .as_mut_slice::<f64>()
+                .expect("expanded plans hold f64 results");
+            for (value, &slot) in values.iter_mut().zip(&self.output_slots[at..]) {
+                *value = self.slots[slot as usize];
+            }
+            at += values.len();
+        }
     }
 }
 

@@ -275,11 +275,22 @@ proptest! {
             .filter(|n| (n.index() as u64).wrapping_mul(subset_seed | 1) % 3 == 0)
             .chain([dag.output])
             .collect();
-        for outputs in [dag.nodes.clone(), subset] {
-            let mut plan = g.compile(outputs.iter().copied()).unwrap();
+        // small f64 tensor graphs run expanded unless told not to: check both lowerings
+        let lowerings = [(dag.nodes.clone(), true), (subset.clone(), true), (subset, false)];
+        for (outputs, allow_expansion) in lowerings {
+            let mut plan = g.compile_with(outputs.iter().copied(), allow_expansion).unwrap();
+            let all_scalar = g
+                .topological_order(outputs.iter().copied())
+                .unwrap()
+                .iter()
+                .all(|&n| g.spec(n).unwrap().shape.is_scalar());
             if config.leaf_shapes == vec![Shape::scalar()] {
                 prop_assert!(plan.stats().scalar);
             }
+            prop_assert_eq!(
+                plan.stats().expanded,
+                allow_expansion && config.dtype == DType::F64 && !all_scalar
+            );
             for (&leaf, value) in &inputs {
                 if plan.inputs().any(|i| i == leaf) {
                     plan.set_input(leaf, value).unwrap();
@@ -301,7 +312,8 @@ proptest! {
     fn plan_buffers_equal_peak_live_values(config in dag_config(80)) {
         let g = Graph::new();
         let (dag, _) = build_dag(&g, &config);
-        let plan = g.compile([dag.output]).unwrap();
+        // the tensor program, also for the small f64 graphs that would run expanded
+        let plan = g.compile_with([dag.output], false).unwrap();
         prop_assume!(!plan.stats().scalar);
         let order = g.topological_order([dag.output]).unwrap();
         let operands = |n: NodeId| match g.kind(n).unwrap() {
