@@ -34,8 +34,10 @@ impl<'g> Trainer<'g> {
     /// [`Trainer::fit`] requires to be the whole training set. A method that needs residuals
     /// ([`FullBatchMethod::needs_residuals`]) minimises `½‖output − target‖²` over the batch
     /// (output and target must have the same shape); any other minimises the builder's loss.
-    /// The history still records the builder's loss. There is no learning rate: schedules,
-    /// `ReduceLrOnPlateau` and gradient clipping are rejected by [`Trainer::fit`].
+    /// The history still records the builder's loss. There is no learning rate or stochastic
+    /// step: schedules, `ReduceLrOnPlateau`, gradient clipping and dropout are rejected by
+    /// [`Trainer::fit`]. A method keeps its state (damping, search directions, histories)
+    /// from one call of `fit` to the next, and starts afresh when the batch changes.
     ///
     /// # Errors
     /// As [`Trainer::new`].
