@@ -1,12 +1,17 @@
 //! Matrix products through the `gemm` crate, on all cores when the product is big enough.
 //!
-//! Transposed operands are read through swapped strides, never copied. A batch of products
-//! loops over the broadcast batch index; when only the left operand is batched (activations
-//! `[B, m, k]` times weights `[k, n]`) the batch is folded into one `B·m x k` product.
+//! Transposed operands are read through swapped strides, except a large transposed right
+//! operand, which is first copied row-major into a reused scratch matrix (see
+//! [`TRANSPOSE_COPY_THRESHOLD`]). A batch of products loops over the broadcast batch index;
+//! when only the left operand is batched (activations `[B, m, k]` times weights `[k, n]`) the
+//! batch is folded into one `B·m x k` product.
+
+use std::cell::RefCell;
 
 use gemm::Parallelism;
 use smallvec::SmallVec;
 
+use super::transpose;
 use crate::{dispatch, Element, Result, Shape, Tensor, TensorError};
 
 /// Products of at least this many multiply-adds (`m·n·k`) run on all cores; smaller ones stay
@@ -56,8 +61,9 @@ pub fn matmul(a: &Tensor, b: &Tensor, out: &mut Tensor) -> Result<()> {
     matmul_t(a, b, false, false, out)
 }
 
-/// `op(a) @ op(b)` where `op` transposes the last two axes when asked, without materialising
-/// the transpose (the gradient of a product needs `a^T g` and `g b^T`).
+/// `op(a) @ op(b)` where `op` transposes the last two axes when asked (the gradient of a
+/// product needs `a^T g` and `g b^T`), materialising only a large right transpose, into a
+/// per-thread scratch matrix reused across calls ([`TRANSPOSE_COPY_THRESHOLD`]).
 ///
 /// Runs on all cores (rayon's global pool) when `m·n·k >= `[`PARALLEL_THRESHOLD`], on the
 /// calling thread otherwise. An inner dimension of 0 gives zeros.
@@ -91,10 +97,56 @@ pub fn matmul_t(
         });
     }
     out.reset(&shape, a.dtype());
+    let (m, n) = (shape[shape.rank() - 2], shape[shape.rank() - 1]);
+    let k = matrix_dims(a.shape(), transpose_a)?.1;
+    if transpose_b && m.saturating_mul(n).saturating_mul(k) >= TRANSPOSE_COPY_THRESHOLD {
+        let copied = RIGHT_SCRATCH.with(|scratch| {
+            let Ok(mut scratch) = scratch.try_borrow_mut() else {
+                return Ok(false); // in use further up this thread's stack: read through strides
+            };
+            transpose(b, &mut scratch)?;
+            strided_product(a, &scratch, transpose_a, false, &shape, out)?;
+            Ok::<_, TensorError>(true)
+        })?;
+        if copied {
+            return Ok(());
+        }
+    }
+    strided_product(a, b, transpose_a, transpose_b, &shape, out)
+}
+
+/// Products of at least this many multiply-adds (`m·n·k`) with a transposed right operand copy
+/// that operand into a row-major scratch matrix ([`transpose`]) and multiply that. `gemm`
+/// reads a right operand with contiguous rows in place but packs a transposed one, which
+/// (on the 2-core development machine, f32) ran W4's `dX = dY·Wᵀ`, 256x1024 by
+/// (1024x1024)ᵀ, at 93-105 GFLOP/s against 145-172 row-major; with the copy (0.8-1.0 ms
+/// of the product's 4.0-4.3 ms) it reaches 124-135 and the W4 step drops from about 23 ms to
+/// about 21.5 ms. A transposed left operand is not copied: it ran within 5-10% of row-major
+/// for W4's `dW = Xᵀ·dY`, and the copy bought nothing there. The threshold is
+/// [`PARALLEL_THRESHOLD`]: smaller products were not measured to gain.
+pub const TRANSPOSE_COPY_THRESHOLD: usize = PARALLEL_THRESHOLD;
+
+thread_local! {
+    /// The row-major copy of a transposed right operand, reused so that a plan running the
+    /// same products again allocates nothing here after its first run. It keeps the largest
+    /// such operand this thread has multiplied.
+    static RIGHT_SCRATCH: RefCell<Tensor> = RefCell::new(Tensor::default());
+}
+
+/// `op(a) @ op(b)` into `out` (already reset to `shape`), reading transposed operands through
+/// swapped strides.
+fn strided_product(
+    a: &Tensor,
+    b: &Tensor,
+    transpose_a: bool,
+    transpose_b: bool,
+    shape: &Shape,
+    out: &mut Tensor,
+) -> Result<()> {
     dispatch!(a.dtype(), T => {
         let lhs = Operand::new(checked_slice::<T>(a)?, a.dims(), transpose_a);
         let rhs = Operand::new(checked_slice::<T>(b)?, b.dims(), transpose_b);
-        batched_product(&lhs, &rhs, &batch_shape(&shape), out.as_mut_slice::<T>()?);
+        batched_product(&lhs, &rhs, &batch_shape(shape), out.as_mut_slice::<T>()?);
     });
     Ok(())
 }
