@@ -4,7 +4,7 @@ use adnet_tensor::Tensor;
 use smallvec::SmallVec;
 
 use crate::graph::{GraphData, NodeKind};
-use crate::{Graph, GraphError, IntoNode, NodeId, Result, TensorSpec};
+use crate::{Graph, GraphError, IntoNode, NodeId, Result};
 
 impl Graph {
     /// A copy of a parameter's or constant's current value.
@@ -90,10 +90,6 @@ impl Graph {
             }
             slots.push((slot, slots.len()));
         }
-        let specs: SmallVec<[TensorSpec; 8]> = ids
-            .iter()
-            .map(|&id| data.node(id).map(|n| n.spec.clone()))
-            .collect::<Result<_>>()?;
         let result = {
             // hand out disjoint `&mut` borrows of the chosen slots, in `ids` order
             slots.sort_unstable();
@@ -101,11 +97,12 @@ impl Graph {
                 (0..ids.len()).map(|_| None).collect();
             let mut wanted = slots.iter().peekable();
             for (slot, value) in data.leaf_values.iter_mut().enumerate() {
-                if let Some(&&(s, position)) = wanted.peek() {
-                    if s == slot {
-                        chosen[position] = Some(value);
-                        wanted.next();
-                    }
+                let Some(&&(s, position)) = wanted.peek() else {
+                    break; // every chosen slot found: skip the rest of the leaves
+                };
+                if s == slot {
+                    chosen[position] = Some(value);
+                    wanted.next();
                 }
             }
             let mut values: SmallVec<[&mut Tensor; 8]> = chosen
@@ -114,8 +111,10 @@ impl Graph {
                 .collect();
             f(&mut values)
         };
-        for (&id, spec) in ids.iter().zip(&specs) {
+        // the closure may have replaced a value wholesale: check it still fits its node
+        for &id in ids {
             let value = data.leaf_value(id).expect("checked to be a parameter");
+            let spec = &data.node(id)?.spec;
             if value.shape() != &spec.shape || value.dtype() != spec.dtype {
                 return Err(GraphError::ValueMismatch {
                     node: id,
