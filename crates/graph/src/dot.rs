@@ -43,7 +43,7 @@ impl Graph {
                 NodeKind::Const { slot } => {
                     let value = &data.leaf_values[*slot];
                     let text = if value.numel() == 1 {
-                        format!("{}", value.flat(0).unwrap_or(f64::NAN))
+                        constant_label(value.flat(0).unwrap_or(f64::NAN))
                     } else {
                         "const".to_string()
                     };
@@ -96,8 +96,21 @@ fn escape(label: &str) -> String {
     label.replace('"', "\\\"")
 }
 
+/// A scalar constant as a short label: plain notation for ordinary magnitudes, scientific
+/// notation for very small or very large ones (`{}` would spell `f64::MIN_POSITIVE` out in
+/// over 300 characters).
+fn constant_label(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || !value.is_finite() || (1e-4..1e6).contains(&magnitude) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::constant_label;
     use crate::{Graph, Result};
     use adnet_tensor::{DType, Tensor};
 
@@ -136,6 +149,15 @@ mod tests {
         )));
         assert!(dot.trim_end().ends_with('}'));
         Ok(())
+    }
+
+    #[test]
+    fn extreme_constants_get_short_labels() {
+        assert_eq!(constant_label(0.5), "0.5");
+        assert_eq!(constant_label(-2.0), "-2");
+        assert_eq!(constant_label(f64::MIN_POSITIVE), "2.2250738585072014e-308");
+        assert_eq!(constant_label(1e300), "1e300");
+        assert_eq!(constant_label(f64::NAN), "NaN");
     }
 
     #[test]
