@@ -245,20 +245,15 @@ impl<'g> GraphObjective<'g> {
     /// [`NnError::InvalidSetting`] (`theta`) when `theta`'s length is not [`Objective::dim`].
     pub fn read_params(&self, theta: &mut [f64]) -> Result<()> {
         self.check_len(theta)?;
-        let mut offset = 0;
-        for &p in &self.params {
-            let value = self.graph.value(p)?;
-            let n = value.shape().numel();
-            match value.storage() {
-                Storage::F32(v) => {
-                    for (t, &x) in theta[offset..offset + n].iter_mut().zip(v) {
-                        *t = f64::from(x);
-                    }
-                }
-                Storage::F64(v) => theta[offset..offset + n].copy_from_slice(v),
+        // read in place (no copy of the parameter tensors): this runs every epoch of a trainer
+        let sizes = &self.sizes;
+        self.graph.with_params_mut(&self.params, |values| {
+            let mut offset = 0;
+            for (value, &n) in values.iter().zip(sizes) {
+                copy_f64(value, &mut theta[offset..offset + n]);
+                offset += n;
             }
-            offset += n;
-        }
+        })?;
         Ok(())
     }
 
@@ -377,7 +372,11 @@ impl Objective for GraphObjective<'_> {
         let plan = self.run_value(theta)?;
         match target {
             Target::Scalar { .. } => Ok(plan.output_at(0).to_scalar()?),
-            Target::LeastSquares { .. } => Ok(half_squared_norm(&plan.output_at(0).to_f64_vec())),
+            Target::LeastSquares { .. } => Ok(match plan.output_at(0).storage() {
+                // every trial of a line search or of Levenberg-Marquardt lands here: no copy
+                Storage::F32(r) => 0.5 * r.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>(),
+                Storage::F64(r) => half_squared_norm(r),
+            }),
         }
     }
 

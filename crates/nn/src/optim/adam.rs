@@ -3,7 +3,8 @@
 use adnet_tensor::{dispatch, Element, Tensor};
 
 use super::{
-    data, data_mut, non_negative, parse_state, prepare, state_entries, unit_interval, Optimizer,
+    data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
+    Optimizer,
 };
 use crate::Result;
 
@@ -223,11 +224,7 @@ impl Optimizer for Adam {
 
     /// Sets `betas.0` when the value is in `[0, 1)`.
     fn set_momentum(&mut self, momentum: f64) -> bool {
-        let settable = (0.0..1.0).contains(&momentum);
-        if settable {
-            self.betas.0 = momentum;
-        }
-        settable
+        set_if(&mut self.betas.0, momentum, (0.0..1.0).contains(&momentum))
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {

@@ -353,6 +353,15 @@ pub(crate) fn data_mut<T: Element>(tensor: &mut Tensor) -> &mut [T] {
     T::slice_mut(tensor).expect("dtype checked by prepare")
 }
 
+/// Sets `target` to `value` when `accepted`, and says whether it did: what
+/// [`Optimizer::set_momentum`] does once an optimizer has decided the value is valid for it.
+pub(crate) fn set_if(target: &mut f64, value: f64, accepted: bool) -> bool {
+    if accepted {
+        *target = value;
+    }
+    accepted
+}
+
 /// Rejects a setting that is NaN or negative.
 pub(crate) fn non_negative(what: &'static str, value: f64) -> Result<()> {
     if value.is_nan() || value < 0.0 {

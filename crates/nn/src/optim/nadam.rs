@@ -3,8 +3,8 @@
 use adnet_tensor::{dispatch, Element, Tensor};
 
 use super::{
-    bad_state, data, data_mut, non_negative, parse_state, prepare, state_entries, unit_interval,
-    Optimizer,
+    bad_state, data, data_mut, non_negative, parse_state, prepare, set_if, state_entries,
+    unit_interval, Optimizer,
 };
 use crate::Result;
 
@@ -215,11 +215,7 @@ impl Optimizer for Nadam {
     /// Sets `betas.0` when the value is in `[0, 1)`. The product `Π` of the μ's so far is kept,
     /// as in PyTorch.
     fn set_momentum(&mut self, momentum: f64) -> bool {
-        let settable = (0.0..1.0).contains(&momentum);
-        if settable {
-            self.betas.0 = momentum;
-        }
-        settable
+        set_if(&mut self.betas.0, momentum, (0.0..1.0).contains(&momentum))
     }
 
     /// `step`, `mu_product` (the product `Π` of the μ's so far, a scalar `f64` tensor) and, per

@@ -2,7 +2,7 @@
 
 use adnet_tensor::{dispatch, Element, Tensor};
 
-use super::{data, data_mut, non_negative, parse_state, prepare, state_entries, Optimizer};
+use super::{data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, Optimizer};
 use crate::Result;
 
 /// RMSprop, as `torch.optim.RMSprop`.
@@ -221,11 +221,8 @@ impl Optimizer for Rmsprop {
 
     /// Sets `momentum` when the RMSprop has one and the value is finite and positive.
     fn set_momentum(&mut self, momentum: f64) -> bool {
-        let settable = self.momentum > 0.0 && momentum.is_finite() && momentum > 0.0;
-        if settable {
-            self.momentum = momentum;
-        }
-        settable
+        let accepted = self.momentum > 0.0 && momentum.is_finite() && momentum > 0.0;
+        set_if(&mut self.momentum, momentum, accepted)
     }
 
     /// `step` and, per parameter `i`, `{i}.square_avg`, `{i}.grad_avg` (when centered) and

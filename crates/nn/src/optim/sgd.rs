@@ -3,8 +3,8 @@
 use adnet_tensor::{dispatch, Element, Tensor};
 
 use super::{
-    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, state_entries,
-    Optimizer,
+    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, set_if,
+    state_entries, Optimizer,
 };
 use crate::{NnError, Result};
 
@@ -186,11 +186,8 @@ impl Optimizer for Sgd {
 
     /// Sets `momentum` when the SGD has one and the value is finite and positive.
     fn set_momentum(&mut self, momentum: f64) -> bool {
-        let settable = self.momentum != 0.0 && momentum.is_finite() && momentum > 0.0;
-        if settable {
-            self.momentum = momentum;
-        }
-        settable
+        let accepted = self.momentum != 0.0 && momentum.is_finite() && momentum > 0.0;
+        set_if(&mut self.momentum, momentum, accepted)
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {
