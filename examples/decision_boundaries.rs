@@ -15,12 +15,11 @@
 //!
 //! Run: `cargo run --release --example decision_boundaries`
 
-use std::f64::consts::PI;
 use std::path::Path;
 use std::time::Instant;
 
 use adnet::graph::Graph;
-use adnet::nn::data::DataSet;
+use adnet::nn::data::{two_spirals, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module};
 use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
@@ -91,23 +90,12 @@ fn xor(rng: &mut StdRng) -> Problem {
 
 /// Two spirals of 100 points each, one and a half turns, the second the first turned by half
 /// a turn, with a little noise.
-fn spirals(rng: &mut StdRng) -> Problem {
-    let mut points = Vec::new();
-    for class in 0..2 {
-        for i in 0..100 {
-            let t = 0.3 + 3.0 * PI * i as f64 / 100.0;
-            let radius = t / (3.0 * PI + 0.3);
-            let angle = t + PI * class as f64;
-            let x = radius * angle.cos() + rng.random_range(-0.02..0.02);
-            let y = radius * angle.sin() + rng.random_range(-0.02..0.02);
-            points.push((x, y, class));
-        }
-    }
-    Problem {
+fn spirals(rng: &mut StdRng) -> Result<Problem, adnet::nn::NnError> {
+    Ok(Problem {
         name: "two spirals",
-        points,
+        points: two_spirals(100, 0.02, rng)?,
         range: (-1.1, 1.1),
-    }
+    })
 }
 
 /// 270 points spread uniformly over `[-1.5, 1.5]²`, classed by a 3×3 checkerboard.
@@ -198,7 +186,7 @@ fn train(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
-    let problems = [xor(&mut rng), spirals(&mut rng), checkerboard(&mut rng)];
+    let problems = [xor(&mut rng), spirals(&mut rng)?, checkerboard(&mut rng)];
 
     print!("{:<22}", "training accuracy");
     for depth in &DEPTHS {

@@ -17,19 +17,18 @@
 //!
 //! Run: `cargo run --release --example rbf`
 
-use std::f64::consts::PI;
 use std::path::Path;
 use std::time::Instant;
 
 use adnet::graph::Graph;
-use adnet::nn::data::DataSet;
+use adnet::nn::data::{two_spirals, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module};
 use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::plot::{plot_decision_grid, DecisionPanel};
 use adnet::nn::rbf::{Rbf, RbfOptions};
 use adnet::nn::train::{FitOptions, Step, Trainer};
-use adnet::tensor::rand::{rngs::StdRng, Rng, SeedableRng};
+use adnet::tensor::rand::{rngs::StdRng, SeedableRng};
 use adnet::{DType, Tensor};
 
 /// Gaussian units of the large two-stage RBF network, and of the small one (two-stage, then
@@ -48,25 +47,6 @@ const MLP_LR: f64 = 0.01;
 const RESOLUTION: usize = 150;
 /// The square shown, on both axes.
 const RANGE: (f64, f64) = (-1.1, 1.1);
-
-type Points = Vec<(f64, f64, usize)>;
-
-/// Two spirals of `per_class` points each, one and a half turns, the second the first turned
-/// by half a turn, with a little noise (as in the `decision_boundaries` example).
-fn spirals(rng: &mut StdRng, per_class: usize) -> Points {
-    let mut points = Vec::new();
-    for class in 0..2 {
-        for i in 0..per_class {
-            let t = 0.3 + 3.0 * PI * i as f64 / per_class as f64;
-            let radius = t / (3.0 * PI + 0.3);
-            let angle = t + PI * class as f64;
-            let x = radius * angle.cos() + rng.random_range(-0.02..0.02);
-            let y = radius * angle.sin() + rng.random_range(-0.02..0.02);
-            points.push((x, y, class));
-        }
-    }
-    points
-}
 
 /// The points as `[n, 2]` features and `[n]` class labels.
 fn data_set(points: &[(f64, f64, usize)]) -> Result<DataSet, Box<dyn std::error::Error>> {
@@ -213,8 +193,8 @@ fn gradient_train(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
-    let train_points = spirals(&mut rng, 100);
-    let test_points = spirals(&mut rng, 250);
+    let train_points = two_spirals(100, 0.02, &mut rng)?;
+    let test_points = two_spirals(250, 0.02, &mut rng)?;
     let (train, test) = (data_set(&train_points)?, data_set(&test_points)?);
 
     let (large, _) = two_stage_outcome(&Graph::new(), UNITS, (&train, &test))?;

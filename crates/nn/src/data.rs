@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use adnet_tensor::{dispatch, DType, Element, Shape, Tensor};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::Rng;
 use rand::SeedableRng;
 
 use crate::{NnError, Result};
@@ -578,6 +579,56 @@ impl Iterator for Batches<'_> {
     fn next(&mut self) -> Option<(Tensor, Tensor)> {
         self.next_batch().map(|(x, y)| (x.clone(), y.clone()))
     }
+}
+
+/// Two intertwined spirals in the plane, the classic hard case for a classifier:
+/// `per_class` points per class as `(x, y, class)`, class 0 first. Point `i` of class `c` sits at
+/// angle `t + πc` and radius `t / (3π + 0.3)`, `t = 0.3 + 3π·i/per_class` (one and a half turns
+/// inside the unit disc), each coordinate moved by a uniform draw from `(−noise, noise)`.
+///
+/// # Errors
+/// [`NnError::InvalidSetting`] (`noise`) for a negative or non-finite `noise`.
+///
+/// # Examples
+/// ```
+/// use adnet_nn::data::two_spirals;
+/// use adnet_tensor::rand::{rngs::StdRng, SeedableRng};
+/// let points = two_spirals(100, 0.02, &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(points.len(), 200);
+/// assert!(points.iter().all(|&(x, y, _)| x.hypot(y) < 1.1));
+/// # Ok::<(), adnet_nn::NnError>(())
+/// ```
+pub fn two_spirals(
+    per_class: usize,
+    noise: f64,
+    rng: &mut impl Rng,
+) -> Result<Vec<(f64, f64, usize)>> {
+    if !noise.is_finite() || noise < 0.0 {
+        return Err(invalid(
+            "noise",
+            format!("must be finite and non-negative, got {noise}"),
+        ));
+    }
+    let jitter = |rng: &mut _| {
+        if noise > 0.0 {
+            Rng::random_range(rng, -noise..noise)
+        } else {
+            0.0
+        }
+    };
+    let pi = std::f64::consts::PI;
+    let mut points = Vec::with_capacity(2 * per_class);
+    for class in 0..2 {
+        for i in 0..per_class {
+            let t = 0.3 + 3.0 * pi * i as f64 / per_class as f64;
+            let radius = t / (3.0 * pi + 0.3);
+            let angle = t + pi * class as f64;
+            let x = radius * angle.cos() + jitter(rng);
+            let y = radius * angle.sin() + jitter(rng);
+            points.push((x, y, class));
+        }
+    }
+    Ok(points)
 }
 
 #[cfg(test)]

@@ -3,11 +3,9 @@
 //! gradients match finite differences, both training routes separate the two spirals, and bad
 //! settings are errors that leave the graph as it was.
 
-use std::f64::consts::PI;
-
 use adnet_autodiff::{check_grad, CheckOptions};
 use adnet_graph::{Graph, GraphError, NodeId};
-use adnet_nn::data::DataSet;
+use adnet_nn::data::{two_spirals, DataSet};
 use adnet_nn::layers::{Init, Module};
 use adnet_nn::loss::{cross_entropy, Reduction};
 use adnet_nn::optim::Adam;
@@ -343,19 +341,9 @@ fn gradients_match_finite_differences() -> Result<()> {
 /// Two spirals of 100 points each (the `decision_boundaries` example's), as a data set with
 /// class labels.
 fn spirals() -> Result<DataSet> {
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut features = Vec::new();
-    let mut labels = Vec::new();
-    for class in 0..2 {
-        for i in 0..100 {
-            let t = 0.3 + 3.0 * PI * i as f64 / 100.0;
-            let radius = t / (3.0 * PI + 0.3);
-            let angle = t + PI * class as f64;
-            features.push(radius * angle.cos() + rng.random_range(-0.02..0.02));
-            features.push(radius * angle.sin() + rng.random_range(-0.02..0.02));
-            labels.push(class as f64);
-        }
-    }
+    let points = two_spirals(100, 0.02, &mut StdRng::seed_from_u64(7))?;
+    let features: Vec<f64> = points.iter().flat_map(|&(x, y, _)| [x, y]).collect();
+    let labels: Vec<f64> = points.iter().map(|&(_, _, c)| c as f64).collect();
     DataSet::from_tensors(
         Tensor::from_vec(features, [200, 2])?,
         Tensor::from_vec(labels, [200])?,
