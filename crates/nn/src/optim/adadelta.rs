@@ -1,10 +1,10 @@
 //! Adadelta: steps whose units follow from running averages of squared gradients and updates.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
 use super::{
     closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, state_entries,
-    Optimizer,
+    update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -97,7 +97,9 @@ impl Adadelta {
         non_negative("weight_decay", self.weight_decay)?;
         Ok(self)
     }
+}
 
+impl ParamRule<2> for Adadelta {
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
         let lr = T::from_f64(self.lr);
         let rho = T::from_f64(self.rho);
@@ -125,9 +127,7 @@ impl Optimizer for Adadelta {
         prepare("adadelta", params, grads, &mut self.state, [Some(0.0); 2])?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

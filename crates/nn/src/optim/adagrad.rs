@@ -1,8 +1,11 @@
 //! Adagrad: per-coordinate steps scaled by the accumulated squared gradients.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
-use super::{data, data_mut, non_negative, parse_state, prepare, state_entries, Optimizer};
+use super::{
+    data, data_mut, non_negative, parse_state, prepare, state_entries, update_all, Optimizer,
+    ParamRule,
+};
 use crate::Result;
 
 /// Adagrad, as `torch.optim.Adagrad`.
@@ -120,8 +123,11 @@ impl Adagrad {
         non_negative("eps", self.eps)?;
         Ok(self)
     }
+}
 
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, sum: &mut Tensor) {
+impl ParamRule<1> for Adagrad {
+    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 1]) {
+        let [sum] = state;
         let clr = T::from_f64(self.lr / (1.0 + (self.step - 1) as f64 * self.lr_decay));
         let eps = T::from_f64(self.eps);
         let weight_decay = T::from_f64(self.weight_decay);
@@ -148,9 +154,7 @@ impl Optimizer for Adagrad {
         prepare("adagrad", params, grads, &mut self.state, init)?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), [sum]) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, sum));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

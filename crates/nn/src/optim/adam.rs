@@ -1,10 +1,10 @@
 //! Adam (with AMSGrad) and AdamW.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
 use super::{
     data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
-    Optimizer,
+    update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -135,7 +135,9 @@ impl Adam {
         non_negative("weight_decay", self.weight_decay)?;
         Ok(self)
     }
+}
 
+impl ParamRule<3> for Adam {
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 3]) {
         let (beta1, beta2) = self.betas;
         let t = self.step as f64;
@@ -197,9 +199,7 @@ impl Optimizer for Adam {
         prepare("adam", params, grads, &mut self.state, init)?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

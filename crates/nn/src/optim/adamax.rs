@@ -1,10 +1,10 @@
 //! Adamax: Adam with the infinity norm in place of the second moment.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
 use super::{
     data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
-    Optimizer,
+    update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -111,7 +111,9 @@ impl Adamax {
         non_negative("weight_decay", self.weight_decay)?;
         Ok(self)
     }
+}
 
+impl ParamRule<2> for Adamax {
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
         let (beta1, beta2) = self.betas;
         let clr = T::from_f64(self.lr / (1.0 - beta1.powf(self.step as f64)));
@@ -144,9 +146,7 @@ impl Optimizer for Adamax {
         prepare("adamax", params, grads, &mut self.state, [Some(0.0); 2])?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

@@ -353,6 +353,28 @@ pub(crate) fn data_mut<T: Element>(tensor: &mut Tensor) -> &mut [T] {
     T::slice_mut(tensor).expect("dtype checked by prepare")
 }
 
+/// An optimizer's update of one parameter from its gradient and its `N` state buffers, generic
+/// over the element type so that [`update_all`] can dispatch on each parameter's dtype.
+pub(crate) trait ParamRule<const N: usize> {
+    /// Updates `param` in place; `grad` and the used buffers have its shape and dtype
+    /// ([`prepare`] checked them).
+    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; N]);
+}
+
+/// Applies `rule` to every parameter with its gradient and buffers. The caller takes the state
+/// out of the optimizer for the call (the rule reads the optimizer's settings while the
+/// buffers change) and puts it back.
+pub(crate) fn update_all<const N: usize>(
+    rule: &impl ParamRule<N>,
+    state: &mut [[Tensor; N]],
+    params: &mut [&mut Tensor],
+    grads: &[&Tensor],
+) {
+    for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(state) {
+        adnet_tensor::dispatch!(param.dtype(), T => rule.update::<T>(param, grad, buffers));
+    }
+}
+
 /// Sets `target` to `value` when `accepted`, and says whether it did: what
 /// [`Optimizer::set_momentum`] does once an optimizer has decided the value is valid for it.
 pub(crate) fn set_if(target: &mut f64, value: f64, accepted: bool) -> bool {

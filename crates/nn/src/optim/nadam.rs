@@ -1,10 +1,10 @@
 //! Nadam: Adam with Nesterov momentum and a warming-up momentum schedule.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
 use super::{
     bad_state, data, data_mut, non_negative, parse_state, prepare, set_if, state_entries,
-    unit_interval, Optimizer,
+    unit_interval, update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -148,7 +148,9 @@ impl Nadam {
     fn mu(&self, t: f64) -> f64 {
         self.betas.0 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay))
     }
+}
 
+impl ParamRule<2> for Nadam {
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
         let (beta1, beta2) = self.betas;
         let t = self.step as f64;
@@ -186,9 +188,7 @@ impl Optimizer for Nadam {
         self.step += 1;
         self.mu_product *= self.mu(self.step as f64);
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

@@ -1,8 +1,11 @@
 //! RMSprop: steps scaled by a running average of squared gradients.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
-use super::{data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, Optimizer};
+use super::{
+    data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, update_all,
+    Optimizer, ParamRule,
+};
 use crate::Result;
 
 /// RMSprop, as `torch.optim.RMSprop`.
@@ -142,7 +145,9 @@ impl Rmsprop {
     fn used(&self) -> [bool; 3] {
         [true, self.centered, self.momentum > 0.0]
     }
+}
 
+impl ParamRule<3> for Rmsprop {
     fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 3]) {
         let lr = T::from_f64(self.lr);
         let alpha = T::from_f64(self.alpha);
@@ -194,9 +199,7 @@ impl Optimizer for Rmsprop {
         prepare("rmsprop", params, grads, &mut self.state, init)?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), buffers) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffers));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }

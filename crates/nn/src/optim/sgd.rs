@@ -1,10 +1,10 @@
 //! Stochastic gradient descent with momentum, dampening and Nesterov momentum.
 
-use adnet_tensor::{dispatch, Element, Tensor};
+use adnet_tensor::{Element, Tensor};
 
 use super::{
     closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, set_if,
-    state_entries, Optimizer,
+    state_entries, update_all, Optimizer, ParamRule,
 };
 use crate::{NnError, Result};
 
@@ -130,8 +130,11 @@ impl Sgd {
         }
         Ok(self)
     }
+}
 
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, buffer: &mut Tensor) {
+impl ParamRule<1> for Sgd {
+    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 1]) {
+        let [buffer] = state;
         let lr = T::from_f64(self.lr);
         let momentum = T::from_f64(self.momentum);
         let keep = T::from_f64(1.0 - self.dampening);
@@ -159,9 +162,7 @@ impl Optimizer for Sgd {
         prepare("sgd", params, grads, &mut self.state, [buffer])?;
         self.step += 1;
         let mut state = std::mem::take(&mut self.state);
-        for ((param, grad), [buffer]) in params.iter_mut().zip(grads).zip(&mut state) {
-            dispatch!(param.dtype(), T => self.update::<T>(param, grad, buffer));
-        }
+        update_all(&*self, &mut state, params, grads);
         self.state = state;
         Ok(())
     }
