@@ -79,11 +79,15 @@ fn bench_case<T: Element>(c: &mut Criterion, (m, k, n): (usize, usize, usize)) {
 
 /// W4's backward products `op(a) @ op(b)` as `(m, k, n, transpose_a, transpose_b)`:
 /// `dX = dY·Wᵀ` (256x1024 by (1024x1024)ᵀ) and `dW = Xᵀ·dY` ((256x1024)ᵀ and (256x784)ᵀ by
-/// 256x1024).
-const BACKWARD_CASES: [(usize, usize, usize, bool, bool); 3] = [
+/// 256x1024); and the three products of W4's 10-wide last layer, forward `H·W` (256x1024 by
+/// 1024x10), `dH = dY·Wᵀ` (256x10 by (1024x10)ᵀ) and `dW = Hᵀ·dY`.
+const BACKWARD_CASES: [(usize, usize, usize, bool, bool); 6] = [
     (256, 1024, 1024, false, true),
     (1024, 256, 1024, true, false),
     (784, 256, 1024, true, false),
+    (256, 1024, 10, false, false),
+    (256, 10, 1024, false, true),
+    (1024, 256, 10, true, false),
 ];
 
 /// Each backward product with its transpose flags beside the same `m x k x n` product on
@@ -111,11 +115,13 @@ fn bench_transposed(c: &mut Criterion, (m, k, n, ta, tb): (usize, usize, usize, 
     group.bench_function("NN", |bencher| {
         bencher.iter(|| kernels::matmul(black_box(&a), black_box(&b), &mut out).expect("fits"))
     });
-    group.bench_function(flags, |bencher| {
-        bencher.iter(|| {
-            kernels::matmul_t(black_box(&a_t), black_box(&b_t), ta, tb, &mut out).expect("fits")
-        })
-    });
+    if ta || tb {
+        group.bench_function(flags, |bencher| {
+            bencher.iter(|| {
+                kernels::matmul_t(black_box(&a_t), black_box(&b_t), ta, tb, &mut out).expect("fits")
+            })
+        });
+    }
     group.finish();
 }
 

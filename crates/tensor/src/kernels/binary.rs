@@ -231,6 +231,9 @@ binary_kernels! {
     gt;
     /// `a >= b` as 0/1.
     ge;
+    /// `b` where `a > 0`, else 0: the ReLU's backward step, `a` the ReLU's input and `b` the
+    /// cotangent of its output.
+    relu_grad;
 }
 
 /// NumPy's `where(mask, a, b)`: `a` where `mask` is non-zero, else `b`; all three broadcast.
@@ -265,24 +268,87 @@ fn select_typed<T: Element>(
         return Ok(());
     }
     if ms.len() == n && xs.len() == n && ys.len() == n {
-        for (((o, &m), &x), &y) in dst.iter_mut().zip(ms).zip(xs).zip(ys) {
-            *o = scalar::select(m, x, y);
-        }
+        select_row(dst, Lane::Run(ms), Lane::Run(xs), Lane::Run(ys));
         return Ok(());
     }
     let rows = BroadcastRows::new(shape, [mask.shape(), a.shape(), b.shape()]);
     let len = rows.row_len();
-    let [step_m, step_a, step_b] = rows.row_strides();
-    rows.for_each(|r, [at_m, at_a, at_b]| {
-        for (k, o) in dst[r * len..][..len].iter_mut().enumerate() {
-            *o = scalar::select(
-                ms[at_m + k * step_m],
-                xs[at_a + k * step_a],
-                ys[at_b + k * step_b],
-            );
-        }
+    let steps = rows.row_strides();
+    rows.for_each(|r, at| {
+        let [m, x, y] = [ms, xs, ys];
+        select_row(
+            &mut dst[r * len..][..len],
+            Lane::of(m, at[0], steps[0], len),
+            Lane::of(x, at[1], steps[1], len),
+            Lane::of(y, at[2], steps[2], len),
+        );
     });
     Ok(())
+}
+
+/// One operand of [`select`] along an output row: its elements in order, or one element
+/// repeated (broadcast).
+#[derive(Clone, Copy)]
+enum Lane<'a, T> {
+    Run(&'a [T]),
+    Repeat(T),
+}
+
+impl<'a, T: Copy> Lane<'a, T> {
+    /// The `len` elements of `values` from `at` on (`step` 1), or `values[at]` repeated
+    /// (`step` 0).
+    fn of(values: &'a [T], at: usize, step: usize, len: usize) -> Self {
+        if step == 0 {
+            Lane::Repeat(values[at])
+        } else {
+            Lane::Run(&values[at..][..len])
+        }
+    }
+}
+
+/// `dst[k] = select(m[k], a[k], b[k])`, with each operand's kind resolved once per row so the
+/// loop is straight-line and vectorises (a stride multiplied in per element does not).
+fn select_row<T: Element>(dst: &mut [T], m: Lane<'_, T>, a: Lane<'_, T>, b: Lane<'_, T>) {
+    match m {
+        Lane::Run(ms) => select_row_a(dst, ms.iter().copied(), a, b),
+        Lane::Repeat(m) => select_row_a(dst, std::iter::repeat(m), a, b),
+    }
+}
+
+fn select_row_a<T: Element>(
+    dst: &mut [T],
+    m: impl Iterator<Item = T>,
+    a: Lane<'_, T>,
+    b: Lane<'_, T>,
+) {
+    match a {
+        Lane::Run(xs) => select_row_b(dst, m, xs.iter().copied(), b),
+        Lane::Repeat(x) => select_row_b(dst, m, std::iter::repeat(x), b),
+    }
+}
+
+fn select_row_b<T: Element>(
+    dst: &mut [T],
+    m: impl Iterator<Item = T>,
+    a: impl Iterator<Item = T>,
+    b: Lane<'_, T>,
+) {
+    match b {
+        Lane::Run(ys) => select_fill(dst, m, a, ys.iter().copied()),
+        Lane::Repeat(y) => select_fill(dst, m, a, std::iter::repeat(y)),
+    }
+}
+
+#[inline(always)]
+fn select_fill<T: Element>(
+    dst: &mut [T],
+    m: impl Iterator<Item = T>,
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+) {
+    for (((o, m), a), b) in dst.iter_mut().zip(m).zip(a).zip(b) {
+        *o = scalar::select(m, a, b);
+    }
 }
 
 /// The output shape of [`select`]: the broadcast of all three shapes.
@@ -347,6 +413,7 @@ mod tests {
             ("le", le, |x, y| mask(x <= y)),
             ("gt", gt, |x, y| mask(x > y)),
             ("ge", ge, |x, y| mask(x >= y)),
+            ("relu_grad", relu_grad, |x, g| if x > 0.0 { g } else { 0.0 }),
         ]
     }
 

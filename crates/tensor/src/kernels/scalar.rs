@@ -198,6 +198,16 @@ fn mask<T: Element>(condition: bool) -> T {
     }
 }
 
+/// `g` where `x > 0`, else 0 (also for a NaN `x`): the ReLU's derivative applied to a
+/// cotangent `g`, in one step (PyTorch's `threshold_backward`).
+pub fn relu_grad<T: Element>(x: T, g: T) -> T {
+    if x > T::zero() {
+        g
+    } else {
+        T::zero()
+    }
+}
+
 /// `a == b` as 0/1.
 pub fn eq<T: Element>(a: T, b: T) -> T {
     mask(a == b)
