@@ -3,8 +3,8 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, state_entries,
-    update_all, Optimizer, ParamRule,
+    closed_unit_interval, non_negative, parse_state, prepare, state_entries, update_all, Optimizer,
+    ParamRule,
 };
 use crate::Result;
 
@@ -100,15 +100,13 @@ impl Adadelta {
 }
 
 impl ParamRule<2> for Adadelta {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 2]) {
         let lr = T::from_f64(self.lr);
         let rho = T::from_f64(self.rho);
         let one_minus_rho = T::from_f64(1.0 - self.rho);
         let eps = T::from_f64(self.eps);
         let weight_decay = T::from_f64(self.weight_decay);
         let [square_avg, acc_delta] = state;
-        let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
-        let (square_avg, acc_delta) = (data_mut::<T>(square_avg), data_mut::<T>(acc_delta));
         for (((p, &g), v), u) in param.iter_mut().zip(grad).zip(square_avg).zip(acc_delta) {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {

@@ -2,10 +2,7 @@
 
 use adnet_tensor::{Element, Tensor};
 
-use super::{
-    data, data_mut, non_negative, parse_state, prepare, state_entries, update_all, Optimizer,
-    ParamRule,
-};
+use super::{non_negative, parse_state, prepare, state_entries, update_all, Optimizer, ParamRule};
 use crate::Result;
 
 /// Adagrad, as `torch.optim.Adagrad`.
@@ -126,12 +123,11 @@ impl Adagrad {
 }
 
 impl ParamRule<1> for Adagrad {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 1]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 1]) {
         let [sum] = state;
         let clr = T::from_f64(self.lr / (1.0 + (self.step - 1) as f64 * self.lr_decay));
         let eps = T::from_f64(self.eps);
         let weight_decay = T::from_f64(self.weight_decay);
-        let (param, grad, sum) = (data_mut::<T>(param), data::<T>(grad), data_mut::<T>(sum));
         for ((p, &g), s) in param.iter_mut().zip(grad).zip(sum) {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {

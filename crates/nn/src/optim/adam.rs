@@ -3,8 +3,8 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
-    update_all, Optimizer, ParamRule,
+    non_negative, parse_state, prepare, set_if, state_entries, unit_interval, update_all,
+    Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -138,7 +138,7 @@ impl Adam {
 }
 
 impl ParamRule<3> for Adam {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 3]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 3]) {
         let (beta1, beta2) = self.betas;
         let t = self.step as f64;
         let bias_correction1 = 1.0 - beta1.powf(t);
@@ -158,9 +158,6 @@ impl ParamRule<3> for Adam {
         let shrink = T::from_f64(1.0 - self.lr * self.weight_decay);
         let decay = self.weight_decay != 0.0;
         let [exp_avg, exp_avg_sq, max_exp_avg_sq] = state;
-        let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
-        let (exp_avg, exp_avg_sq) = (data_mut::<T>(exp_avg), data_mut::<T>(exp_avg_sq));
-        let max_exp_avg_sq = data_mut::<T>(max_exp_avg_sq);
         if !self.maximize && !decay && !self.amsgrad {
             // the default configuration, branch-free and without bounds checks so the loop
             // vectorises; the same operations in the same order as the general loop below

@@ -3,8 +3,8 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
-    update_all, Optimizer, ParamRule,
+    non_negative, parse_state, prepare, set_if, state_entries, unit_interval, update_all,
+    Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -114,7 +114,7 @@ impl Adamax {
 }
 
 impl ParamRule<2> for Adamax {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 2]) {
         let (beta1, beta2) = self.betas;
         let clr = T::from_f64(self.lr / (1.0 - beta1.powf(self.step as f64)));
         let (b1, one_minus_b1) = (T::from_f64(beta1), T::from_f64(1.0 - beta1));
@@ -122,8 +122,6 @@ impl ParamRule<2> for Adamax {
         let eps = T::from_f64(self.eps);
         let weight_decay = T::from_f64(self.weight_decay);
         let [exp_avg, exp_inf] = state;
-        let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
-        let (exp_avg, exp_inf) = (data_mut::<T>(exp_avg), data_mut::<T>(exp_inf));
         for (((p, &g), m), u) in param.iter_mut().zip(grad).zip(exp_avg).zip(exp_inf) {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {

@@ -3,8 +3,8 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    bad_state, data, data_mut, non_negative, parse_state, prepare, set_if, state_entries,
-    unit_interval, update_all, Optimizer, ParamRule,
+    bad_state, non_negative, parse_state, prepare, set_if, state_entries, unit_interval,
+    update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -151,7 +151,7 @@ impl Nadam {
 }
 
 impl ParamRule<2> for Nadam {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 2]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 2]) {
         let (beta1, beta2) = self.betas;
         let t = self.step as f64;
         let (mu, mu_next) = (self.mu(t), self.mu(t + 1.0));
@@ -165,8 +165,6 @@ impl ParamRule<2> for Nadam {
         let shrink = T::from_f64(1.0 - self.lr * self.weight_decay);
         let decay = self.weight_decay != 0.0;
         let [exp_avg, exp_avg_sq] = state;
-        let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
-        let (exp_avg, exp_avg_sq) = (data_mut::<T>(exp_avg), data_mut::<T>(exp_avg_sq));
         for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq) {
             let mut g = if self.maximize { -g } else { g };
             if decay && self.decoupled_weight_decay {

@@ -3,8 +3,7 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    data, data_mut, non_negative, parse_state, prepare, set_if, state_entries, update_all,
-    Optimizer, ParamRule,
+    non_negative, parse_state, prepare, set_if, state_entries, update_all, Optimizer, ParamRule,
 };
 use crate::Result;
 
@@ -148,7 +147,7 @@ impl Rmsprop {
 }
 
 impl ParamRule<3> for Rmsprop {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 3]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 3]) {
         let lr = T::from_f64(self.lr);
         let alpha = T::from_f64(self.alpha);
         let one_minus_alpha = T::from_f64(1.0 - self.alpha);
@@ -156,12 +155,6 @@ impl ParamRule<3> for Rmsprop {
         let weight_decay = T::from_f64(self.weight_decay);
         let momentum = T::from_f64(self.momentum);
         let [square_avg, grad_avg, buffer] = state;
-        let (param, grad) = (data_mut::<T>(param), data::<T>(grad));
-        let (square_avg, grad_avg, buffer) = (
-            data_mut::<T>(square_avg),
-            data_mut::<T>(grad_avg),
-            data_mut::<T>(buffer),
-        );
         for i in 0..param.len() {
             let p = param[i];
             let mut g = if self.maximize { -grad[i] } else { grad[i] };

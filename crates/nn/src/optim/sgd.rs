@@ -3,8 +3,8 @@
 use adnet_tensor::{Element, Tensor};
 
 use super::{
-    closed_unit_interval, data, data_mut, non_negative, parse_state, prepare, set_if,
-    state_entries, update_all, Optimizer, ParamRule,
+    closed_unit_interval, non_negative, parse_state, prepare, set_if, state_entries, update_all,
+    Optimizer, ParamRule,
 };
 use crate::{NnError, Result};
 
@@ -133,14 +133,13 @@ impl Sgd {
 }
 
 impl ParamRule<1> for Sgd {
-    fn update<T: Element>(&self, param: &mut Tensor, grad: &Tensor, state: &mut [Tensor; 1]) {
+    fn update<T: Element>(&self, param: &mut [T], grad: &[T], state: [&mut [T]; 1]) {
         let [buffer] = state;
         let lr = T::from_f64(self.lr);
         let momentum = T::from_f64(self.momentum);
         let keep = T::from_f64(1.0 - self.dampening);
         let weight_decay = T::from_f64(self.weight_decay);
         let first = self.step == 1;
-        let (param, grad, buffer) = (data_mut::<T>(param), data::<T>(grad), data_mut::<T>(buffer));
         for (i, (p, &g)) in param.iter_mut().zip(grad).enumerate() {
             let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
