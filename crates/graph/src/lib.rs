@@ -51,6 +51,6 @@ pub use error::{GraphError, OperandRange, Result};
 pub use graph::{Graph, IntoNode, NodeId, NodeKind};
 pub use op::{common_dtype, expect_arity, AsAny, InputGrads, Op, ScalarFn, TensorSpec};
 pub use parse::{parse, Network, ParseError};
-pub use plan::{Plan, PlanStats};
+pub use plan::{Plan, PlanStats, Profile, ProfileEntry};
 pub use rewrite::Folded;
 pub use var::Var;

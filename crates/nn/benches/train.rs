@@ -6,7 +6,11 @@
 //! - `w4/train_step/256`: 784 -> 1024 -> 1024 -> 10, same loss and optimizer, batch 256, with
 //!   its throughput in FLOP/s (`6 · batch · Σ in·out` per step) and the same baseline;
 //! - `w5/train_step/4`: XOR, 2-2-1 sigmoid MLP, MSE, SGD(0.5, momentum 0.9), f64, against
-//!   forward, backward and update written out by hand.
+//!   forward, backward and update written out by hand;
+//! - `optim/adam_w4`: Adam alone on W4's 1.86 M parameters, against a one-thread plain loop.
+//!
+//! W3 and W4 first print their plan's profile (`Plan::profile`: time per op and the slowest
+//! nodes, medians of 20 runs) and the optimizer's time, so a change shows where it landed.
 //!
 //! One adnet step runs the loss-and-gradient plan (compiled once with `value_and_grad`), reads
 //! the loss, and updates the parameters in place through `Graph::with_params_mut` with the
@@ -52,6 +56,24 @@ impl<O: Optimizer> Trainer<O> {
             .expect("parameters")
             .expect("optimizer step");
         loss
+    }
+
+    /// Prints where one step's time goes: the plan node by node (medians of 20 runs), then
+    /// the optimizer.
+    fn print_profile<const N: usize>(&mut self, label: &str) {
+        let profile = self.step.plan().profile(&self.g, 20).expect("runs");
+        let start = std::time::Instant::now();
+        let step = &self.step;
+        let grads: [&Tensor; N] = std::array::from_fn(|k| step.grad(k));
+        let optimizer = &mut self.optimizer;
+        self.g
+            .with_params_mut(&self.params, |p| optimizer.step(p, &grads))
+            .expect("parameters")
+            .expect("optimizer step");
+        println!(
+            "{label}: plan {profile}{label}: optimizer step {:.3?}",
+            start.elapsed()
+        );
     }
 }
 
@@ -253,6 +275,7 @@ fn w3(c: &mut Criterion) {
     let (mut trainer, mut hand) = mlp_trainer(&sizes, batch);
     let (first, hand_first) = (trainer.step::<4>(), hand.step());
     println!("w3: first-step loss {first:.6} (adnet), {hand_first:.6} (hand-written)");
+    trainer.print_profile::<4>("w3");
     let mut group = c.benchmark_group("w3/train_step");
     group.throughput(Throughput::Elements(step_flops(&sizes, batch)));
     group.measurement_time(Duration::from_secs(5));
@@ -272,6 +295,7 @@ fn w4(c: &mut Criterion) {
     let (mut trainer, mut hand) = mlp_trainer(&sizes, batch);
     let (first, hand_first) = (trainer.step::<6>(), hand.step());
     println!("w4: first-step loss {first:.6} (adnet), {hand_first:.6} (hand-written)");
+    trainer.print_profile::<6>("w4");
     let mut group = c.benchmark_group("w4/train_step");
     group.throughput(Throughput::Elements(step_flops(&sizes, batch)));
     group.measurement_time(Duration::from_secs(5));
@@ -406,5 +430,53 @@ fn w5(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, w3, w4, w5);
+/// Adam alone on W4's parameters (1.86 M `f32`), beside the same update in a plain loop on one
+/// thread: the update is memory-bound (28 bytes per element), and runs in pieces on all cores.
+fn optimizer(c: &mut Criterion) {
+    let sizes = [784 * 1024, 1024, 1024 * 1024, 1024, 1024 * 10, 10];
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut uniform =
+        |n: usize| Tensor::uniform([n], -1.0, 1.0, DType::F32, &mut rng).expect("bounds");
+    let mut params: Vec<Tensor> = sizes.iter().map(|&n| uniform(n)).collect();
+    let grads: Vec<Tensor> = sizes.iter().map(|&n| uniform(n)).collect();
+    let grad_refs: Vec<&Tensor> = grads.iter().collect();
+    let mut adam = Adam::new(1e-3).expect("adam");
+    let mut group = c.benchmark_group("optim/adam_w4");
+    group.throughput(Throughput::Elements(sizes.iter().sum::<usize>() as u64));
+    group.bench_function("adnet", |b| {
+        b.iter(|| {
+            let mut refs: Vec<&mut Tensor> = params.iter_mut().collect();
+            adam.step(&mut refs, &grad_refs).expect("step");
+        })
+    });
+    let mut flat: Vec<Vec<f32>> = params
+        .iter()
+        .map(|p| p.as_slice::<f32>().expect("f32").to_vec())
+        .collect();
+    let flat_grads: Vec<&[f32]> = grads
+        .iter()
+        .map(|g| g.as_slice::<f32>().expect("f32"))
+        .collect();
+    let mut m: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
+    let mut v = m.clone();
+    let mut t = 0;
+    group.bench_function("one_thread_loop", |b| {
+        b.iter(|| {
+            t += 1;
+            let (b1, b2, lr, eps) = (0.9f32, 0.999f32, 1e-3f32, 1e-8f32);
+            let step_size = lr / (1.0 - b1.powi(t));
+            let bc2_sqrt = (1.0 - b2.powi(t)).sqrt();
+            for (((p, g), m), v) in flat.iter_mut().zip(&flat_grads).zip(&mut m).zip(&mut v) {
+                for (((p, &g), m), v) in p.iter_mut().zip(*g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *p -= step_size * (*m / (v.sqrt() / bc2_sqrt + eps));
+                }
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, w3, w4, w5, optimizer);
 criterion_main!(benches);

@@ -231,6 +231,40 @@ impl Op for Where {
     }
 }
 
+/// `y = ȳ` where `x > 0`, else 0: the ReLU's backward step as one op (PyTorch's
+/// `threshold_backward`), which [`Relu`](super::Relu)'s VJP adds instead of a comparison and a
+/// `where`. The operands are the ReLU's input `x` and a cotangent `ȳ`.
+///
+/// VJP: none to `x` (piecewise constant in `x`; `relu'' = 0` away from the kink), and
+/// `relu_grad(x, z̄)` to `ȳ` (summed to its shape), so derivatives of any order go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ReluGrad;
+
+impl Op for ReluGrad {
+    fn name(&self) -> &str {
+        "relu_grad"
+    }
+    fn infer(&self, inputs: &[&TensorSpec]) -> Result<TensorSpec> {
+        broadcast_spec(self, inputs, 2)
+    }
+    fn forward(&self, x: &[&Tensor], y: &mut Tensor) -> Result<()> {
+        Ok(kernels::relu_grad(x[0], x[1], y)?)
+    }
+    fn eval_scalar(&self, x: &[f64]) -> Result<f64> {
+        Ok(scalar::relu_grad(x[0], x[1]))
+    }
+    fn scalar_fn(&self) -> Option<ScalarFn> {
+        Some(ScalarFn::Binary(scalar::relu_grad))
+    }
+    fn vjp(&self, g: &Graph, x: &[NodeId], _y: NodeId, z_bar: NodeId) -> Result<InputGrads> {
+        let y_bar_bar = g.apply(ReluGrad, [x[0], z_bar])?;
+        Ok(InputGrads::new([
+            None,
+            Some(sum_to_operand(g, y_bar_bar, x[1])?),
+        ]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +290,7 @@ mod tests {
             (Box::new(LessEqual), |a, b| f64::from(u8::from(a <= b))),
             (Box::new(Greater), |a, b| f64::from(u8::from(a > b))),
             (Box::new(GreaterEqual), |a, b| f64::from(u8::from(a >= b))),
+            (Box::new(ReluGrad), |x, g| if x > 0.0 { g } else { 0.0 }),
         ]
     }
 
@@ -359,6 +394,13 @@ mod tests {
         less_equal_has_no_gradient: LessEqual, -10.0..10.0, -10.0..10.0, assuming apart;
         greater_has_no_gradient: Greater, -10.0..10.0, -10.0..10.0, assuming apart;
         greater_equal_has_no_gradient: GreaterEqual, -10.0..10.0, -10.0..10.0, assuming apart;
+        relu_grad_vjp_matches_finite_differences: ReluGrad, -10.0..10.0, -10.0..10.0, assuming nonzero_input;
+    }
+
+    /// Whether every element of `x` is at least 1e-3 away from 0 (no finite-difference step
+    /// crosses the ReLU's kink).
+    fn nonzero_input(x: &Tensor, _: &Tensor) -> bool {
+        x.to_f64_vec().iter().all(|v| v.abs() > 1e-3)
     }
 
     proptest! {

@@ -252,12 +252,10 @@ unary_op! {
 unary_op! {
     /// `y = max(x, 0)`; at the kink `relu(0) = 0`.
     ///
-    /// VJP: `x̄ = ȳ` where `x > 0`, else 0; at the kink `relu'(0) = 0` (PyTorch's choice).
+    /// VJP: `x̄ = ȳ` where `x > 0`, else 0, as one [`ReluGrad`](super::ReluGrad) node; at the
+    /// kink `relu'(0) = 0` (PyTorch's choice).
     Relu, "relu", kernels::relu, scalar::relu,
-    vjp: |g, x, _y, y_bar| {
-        let zero = scalar_like(g, x, 0.0)?;
-        g.where_(g.gt(x, zero)?, y_bar, zero)?
-    }
+    vjp: |g, x, _y, y_bar| g.apply(super::ReluGrad, [x, y_bar])?
 }
 
 /// `y = x` for `x > 0`, `slope·x` otherwise.

@@ -1,6 +1,6 @@
 //! Compiling: scheduling the needed nodes, liveness, and buffer (or slot) assignment.
 
-use adnet_tensor::{DType, Tensor};
+use adnet_tensor::{kernels, DType, Tensor};
 use smallvec::SmallVec;
 
 use super::{
@@ -8,49 +8,32 @@ use super::{
     TensorProgram,
 };
 use crate::graph::{GraphData, NodeKind};
-use crate::{NodeId, ScalarFn};
+use crate::{ops, NodeId, Op, ScalarFn, TensorSpec};
 
-/// Buffers handed out by liveness: a freed buffer is reused by a later value of the same
-/// dtype, preferring the smallest one big enough.
+/// Buffers handed out by liveness: a freed buffer is reused by a later value of the same dtype
+/// and the same number of elements, never by one of another size.
+///
+/// A buffer that held a small value and then a large one would be shrunk and re-grown, and so
+/// zero-filled, on every run: W4's step zero-filled 9 MB per run that way, with its weight
+/// gradients sharing buffers with smaller activations. A plan therefore holds, per dtype and
+/// size, as many buffers as values of that kind are alive at once.
 #[derive(Default)]
 struct BufferPool {
-    dtypes: Vec<DType>,
-    capacity: Vec<usize>,
+    kinds: Vec<(DType, usize)>,
     free: Vec<u32>,
 }
 
 impl BufferPool {
     fn alloc(&mut self, dtype: DType, size: usize) -> u32 {
-        let mut best: Option<usize> = None;
-        for (k, &b) in self.free.iter().enumerate() {
-            if self.dtypes[b as usize] != dtype {
-                continue;
-            }
-            let cap = self.capacity[b as usize];
-            best = match best {
-                None => Some(k),
-                Some(j) => {
-                    let current = self.capacity[self.free[j] as usize];
-                    let better = if cap >= size {
-                        current < size || cap < current
-                    } else {
-                        current < size && cap > current
-                    };
-                    Some(if better { k } else { j })
-                }
-            };
-        }
-        match best {
-            Some(k) => {
-                let b = self.free.swap_remove(k);
-                let cap = &mut self.capacity[b as usize];
-                *cap = (*cap).max(size);
-                b
-            }
+        let fits = self
+            .free
+            .iter()
+            .position(|&b| self.kinds[b as usize] == (dtype, size));
+        match fits {
+            Some(k) => self.free.swap_remove(k),
             None => {
-                self.dtypes.push(dtype);
-                self.capacity.push(size);
-                (self.dtypes.len() - 1) as u32
+                self.kinds.push((dtype, size));
+                (self.kinds.len() - 1) as u32
             }
         }
     }
@@ -225,6 +208,7 @@ pub(super) fn compile_tensor(
     }
     let mut pool = BufferPool::default();
     let mut instrs = Vec::new();
+    let mut parallel = false;
     for &id in order {
         let node = &data.dag[petgraph::graph::NodeIndex::new(id.index())];
         match &node.kind {
@@ -253,6 +237,7 @@ pub(super) fn compile_tensor(
                         }
                     }
                 }
+                parallel |= uses_all_cores(data, op.as_ref(), operands, &node.spec);
                 instrs.push(TensorInstr {
                     node: id,
                     op: op.clone(),
@@ -278,10 +263,9 @@ pub(super) fn compile_tensor(
         }
     }
     let buffers = pool
-        .dtypes
+        .kinds
         .iter()
-        .zip(&pool.capacity)
-        .map(|(&dtype, &cap)| Tensor::zeros([cap], dtype))
+        .map(|&(dtype, size)| Tensor::zeros([size], dtype))
         .collect();
     TensorProgram {
         buffers,
@@ -292,5 +276,25 @@ pub(super) fn compile_tensor(
         instrs,
         leaf_outputs,
         output_buffers,
+        parallel,
     }
+}
+
+/// Whether the kernel of `op` on these operands runs on all cores (rayon's pool): a matrix
+/// product of at least [`kernels::PARALLEL_THRESHOLD`] multiply-adds, or a transpose of at
+/// least [`kernels::PARALLEL_TRANSPOSE`] elements. A plan with such a kernel runs on the pool
+/// as a whole ([`TensorProgram::parallel`]).
+fn uses_all_cores(data: &GraphData, op: &dyn Op, operands: &[NodeId], out: &TensorSpec) -> bool {
+    let spec = |k: usize| &data.dag[petgraph::graph::NodeIndex::new(operands[k].index())].spec;
+    let any = op.as_any();
+    if let Some(product) = any.downcast_ref::<ops::MatMul>() {
+        let dims = spec(0).shape.dims();
+        let inner = match (dims.len(), product.transpose_a) {
+            (0, _) => 1,
+            (1, _) | (_, false) => dims[dims.len() - 1],
+            (_, true) => dims[dims.len() - 2],
+        };
+        return out.shape.numel().saturating_mul(inner) >= kernels::PARALLEL_THRESHOLD;
+    }
+    any.is::<ops::Transpose>() && out.shape.numel() >= kernels::PARALLEL_TRANSPOSE
 }

@@ -32,6 +32,7 @@ use crate::{ops, Graph, GraphError, IntoNode, NodeId, Op, Result, TensorSpec};
 
 mod compile;
 mod expand;
+mod profile;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ mod tests;
 pub(crate) use compile::schedule;
 use compile::{compile_scalar, compile_tensor};
 use expand::compile_expanded;
+pub use profile::{Profile, ProfileEntry};
 
 /// Where an operand of a tensor instruction lives.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +71,9 @@ struct TensorProgram {
     leaf_outputs: Vec<(Source, u32)>,
     /// The buffer holding each output.
     output_buffers: Vec<u32>,
+    /// Whether a kernel runs on all cores: the whole program then runs on rayon's pool, so the
+    /// calling thread sleeps instead of competing with the pool's threads between kernels.
+    parallel: bool,
 }
 
 /// One step of the scalar tape: inline arithmetic for `+ − × ÷`, a plain function when the op
@@ -273,6 +278,12 @@ pub struct PlanStats {
     /// Whether tensor ops were expanded into per-element scalar instructions (a plan of small
     /// `f64` tensors); `instructions` and `buffers` then count scalar instructions and slots.
     pub expanded: bool,
+    /// Whether a kernel of the plan runs on all cores (a matrix product of at least
+    /// [`kernels::PARALLEL_THRESHOLD`](adnet_tensor::kernels::PARALLEL_THRESHOLD)
+    /// multiply-adds, or a large transpose). Such a plan runs as a whole on rayon's pool, the
+    /// calling thread waiting: on a machine with as many pool threads as cores, the calling
+    /// thread would otherwise compete with them for a core between kernels.
+    pub parallel: bool,
 }
 
 /// A compiled set of outputs: define once, run many times.
@@ -402,6 +413,7 @@ impl Graph {
                 buffer_bytes: p.slots.len() * 8,
                 scalar: true,
                 expanded: false,
+                parallel: false,
             },
             Program::Expanded(p) => PlanStats {
                 instructions: p.instrs.len(),
@@ -409,6 +421,7 @@ impl Graph {
                 buffer_bytes: p.slots.len() * 8,
                 scalar: true,
                 expanded: true,
+                parallel: false,
             },
             Program::Tensor(p) => PlanStats {
                 instructions: p.instrs.len(),
@@ -416,6 +429,7 @@ impl Graph {
                 buffer_bytes: p.buffers.iter().map(|b| b.numel() * b.dtype().size()).sum(),
                 scalar: false,
                 expanded: false,
+                parallel: p.parallel,
             },
         };
         Ok(Plan {
@@ -586,6 +600,15 @@ impl Plan {
     /// # Cost
     /// One kernel call per op node; no allocation after the first run.
     pub fn run(&mut self, graph: &Graph) -> Result<()> {
+        self.run_timed(graph, None)
+    }
+
+    /// [`Plan::run`], pushing each tensor kernel call's wall time onto `times` when given.
+    fn run_timed(
+        &mut self,
+        graph: &Graph,
+        times: Option<&mut Vec<std::time::Duration>>,
+    ) -> Result<()> {
         if graph.identity() != self.graph {
             return Err(GraphError::WrongGraph);
         }
@@ -601,7 +624,11 @@ impl Plan {
             Program::Scalar(p) => p.run(&data),
             Program::Expanded(p) if self.detect_anomalies => p.run_checked(&data),
             Program::Expanded(p) => p.run(&data),
-            Program::Tensor(p) => p.run(&data, self.detect_anomalies),
+            Program::Tensor(p) if p.parallel => {
+                let (data, detect) = (&*data, self.detect_anomalies);
+                rayon::scope(|_| p.run(data, detect, times))
+            }
+            Program::Tensor(p) => p.run(&data, self.detect_anomalies, times),
         }
     }
 

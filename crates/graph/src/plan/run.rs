@@ -1,6 +1,8 @@
 //! Running a compiled plan: the scalar tape (scalar and expanded plans), the tensor program, and
 //! anomaly detection.
 
+use std::time::{Duration, Instant};
+
 use adnet_tensor::kernels::scalar;
 use adnet_tensor::Tensor;
 use smallvec::SmallVec;
@@ -261,8 +263,15 @@ fn non_finite(data: &GraphData, node: NodeId, value: f64, operands: &[Vec<f64>])
 }
 
 impl TensorProgram {
-    pub(super) fn run(&mut self, data: &GraphData, detect_anomalies: bool) -> Result<()> {
+    /// Runs every instruction; with `times`, pushes each one's wall time onto it.
+    pub(super) fn run(
+        &mut self,
+        data: &GraphData,
+        detect_anomalies: bool,
+        mut times: Option<&mut Vec<Duration>>,
+    ) -> Result<()> {
         for instr in &self.instrs {
+            let start = times.as_ref().map(|_| Instant::now());
             let mut out = std::mem::take(&mut self.buffers[instr.out as usize]);
             let result = {
                 let buffers = &self.buffers;
@@ -274,6 +283,9 @@ impl TensorProgram {
                     .collect();
                 instr.op.forward(&args, &mut out)
             };
+            if let (Some(times), Some(start)) = (times.as_deref_mut(), start) {
+                times.push(start.elapsed());
+            }
             let result = result.and_then(|()| {
                 if out.shape() == &instr.spec.shape && out.dtype() == instr.spec.dtype {
                     Ok(())

@@ -6,6 +6,7 @@ use crate::testing::{build_dag, dag_config, eval_naive};
 use crate::Var;
 use adnet_tensor::testing::assert_tensors_close;
 use proptest::prelude::*;
+use std::time::Duration;
 
 fn lecture(g: &Graph) -> Result<NodeId> {
     Ok(crate::networks::lecture(g)?.o.id())
@@ -305,9 +306,9 @@ proptest! {
         }
     }
 
-    /// Buffer reuse: a tensor plan holds exactly as many buffers as there are op values alive
-    /// at once at the worst point of the schedule (a plan without reuse would hold one per
-    /// op), counted here independently of the allocator.
+    /// Buffer reuse: a tensor plan holds, per dtype and size, exactly as many buffers as there
+    /// are op values of that kind alive at once at the worst point of the schedule (a plan
+    /// without reuse would hold one per op), counted here independently of the allocator.
     #[test]
     fn plan_buffers_equal_peak_live_values(config in dag_config(80)) {
         let g = Graph::new();
@@ -327,17 +328,99 @@ proptest! {
                 last_reader.insert(input, position);
             }
         }
-        let (mut live, mut peak) = (std::collections::HashSet::new(), 0);
+        let kind = |n: NodeId| {
+            let spec = g.spec(n).unwrap();
+            (spec.dtype, spec.shape.numel())
+        };
+        let mut live = std::collections::HashSet::new();
+        let mut peaks = std::collections::HashMap::new();
         for (position, &n) in ops.iter().enumerate() {
             live.insert(n);
-            peak = peak.max(live.len());
+            let alive = live.iter().filter(|&&m| kind(m) == kind(n)).count();
+            let peak_of_kind = peaks.entry(kind(n)).or_insert(0);
+            *peak_of_kind = alive.max(*peak_of_kind);
             for input in operands(n).unwrap() {
                 if input != dag.output && last_reader.get(&input) == Some(&position) {
                     live.remove(&input);
                 }
             }
         }
+        let peak: usize = peaks.values().sum();
         prop_assert_eq!(plan.stats().buffers, peak);
         prop_assert!(peak <= ops.len());
     }
+}
+
+#[test]
+fn plans_with_a_large_product_run_on_the_pool_with_the_same_results() -> Result<()> {
+    // 256 x 256 x 256 = 2^24 multiply-adds: exactly the parallel threshold
+    let g = Graph::new();
+    let x = g.input("x", [256, 256], DType::F32)?;
+    let w = g.param("w", Tensor::full([256, 256], 0.5, DType::F32))?;
+    let big = g.matmul_t(x, w, false, true)?.relu().sum_all();
+    let small = g
+        .matmul_t(g.slice(x, 0, 0, 255)?, w, false, false)?
+        .relu()
+        .sum_all();
+    let mut parallel = g.compile([big])?;
+    let mut serial = g.compile([small])?;
+    assert!(parallel.stats().parallel);
+    assert!(!serial.stats().parallel);
+    let scalar = Graph::new();
+    assert!(!scalar.compile([lecture(&scalar)?])?.stats().parallel);
+    let values: Vec<f64> = (0..256 * 256).map(|i| (i % 7) as f64 - 3.0).collect();
+    let xs = Tensor::from_f64s(&values, [256, 256], DType::F32)?;
+    parallel.set_input(x, &xs)?;
+    serial.set_input(x, &xs)?;
+    parallel.run(&g)?;
+    serial.run(&g)?;
+    // the first 255 rows' sum, then the last row's (each row of x·wᵀ is 0.5·Σ row)
+    let last: f64 = values[255 * 256..].iter().sum::<f64>() * 0.5;
+    let expected = serial.scalar(small)? + 256.0 * last.max(0.0);
+    assert_eq!(parallel.scalar(big)?, expected);
+    Ok(())
+}
+
+#[test]
+fn profile_times_every_kernel_call_and_matches_run() -> Result<()> {
+    let g = Graph::new();
+    let x = g.input("x", [8, 4], DType::F64)?;
+    let w = g.param("w", Tensor::full([4, 3], 0.5, DType::F64))?;
+    let h = x.matmul(w).named("h")?;
+    let t = h.tanh();
+    let y = (t * t).sum_all();
+    let mut plan = g.compile_with([y], false)?;
+    let xs = Tensor::full([8, 4], 1.0, DType::F64);
+    plan.set_input(x, &xs)?;
+    plan.run(&g)?;
+    let expected = plan.scalar(y)?;
+    let profile = plan.profile(&g, 3)?;
+    assert_eq!(plan.scalar(y)?, expected);
+    let ops: Vec<&str> = profile.entries().iter().map(|e| e.op.as_str()).collect();
+    assert_eq!(ops, ["matmul", "tanh", "mul", "reduce_sum"]);
+    assert_eq!(profile.entries()[0].node, Some(h.id()));
+    assert_eq!(profile.entries()[0].name, "h");
+    assert_eq!(profile.entries()[0].shape, Shape::from([8, 3]));
+    let steps: Duration = profile.entries().iter().map(|e| e.time).sum();
+    assert!(profile.total() > Duration::ZERO);
+    let by_op = profile.by_op();
+    assert_eq!(by_op.iter().map(|row| row.2).sum::<usize>(), 4);
+    assert_eq!(by_op.iter().map(|row| row.1).sum::<Duration>(), steps);
+    assert!(by_op.windows(2).all(|pair| pair[0].1 >= pair[1].1));
+    let table = profile.to_string();
+    assert!(table.starts_with("4 steps in "), "{table}");
+    assert!(
+        table.contains("slowest steps:") && table.contains("matmul"),
+        "{table}"
+    );
+    // a scalar tape is timed as one step
+    let s = Graph::new();
+    let mut scalar = s.compile([lecture(&s)?])?;
+    scalar.set_scalar(s.node("x")?, 1.0)?;
+    scalar.set_scalar(s.node("y")?, 0.5)?;
+    let profile = scalar.profile(&s, 1)?;
+    assert_eq!(profile.entries().len(), 1);
+    assert_eq!(profile.entries()[0].op, "tape");
+    assert_eq!(profile.entries()[0].node, None);
+    Ok(())
 }
