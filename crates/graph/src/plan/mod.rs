@@ -2,9 +2,9 @@
 //!
 //! `compile` keeps only the nodes the outputs need, orders them topologically (see
 //! [`Graph::topological_order`]; no recursion, so a chain a million deep is fine), and gives every
-//! computed value a buffer, reusing a buffer as soon as the value in it is dead (its last
-//! reader has run and it is not an output). A value never shares a buffer with an operand of
-//! the node that computes it.
+//! computed value a buffer, handing a buffer to a later value of the same dtype and size as
+//! soon as the value in it is dead (its last reader has run and it is not an output). A value
+//! never shares a buffer with an operand of the node that computes it.
 //!
 //! A plan runs in one of three ways, chosen when it is compiled:
 //!
