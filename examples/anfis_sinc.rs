@@ -32,7 +32,6 @@ use adnet::graph::Graph;
 use adnet::nn::anfis::{Anfis, HybridHistory, HybridOptions, LeastSquares};
 use adnet::nn::data::DataSet;
 use adnet::nn::layers::Module;
-use adnet::nn::loss::{mse_loss, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::plot::plot_curves;
 use adnet::nn::train::{FitOptions, Step, Trainer};
@@ -107,18 +106,12 @@ fn backprop(x: &Tensor, t: &Tensor) -> Result<Vec<f64>, Error> {
     let g = Graph::new();
     let anfis = network(&g)?;
     let params = anfis.parameters();
-    let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(LR)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = anfis.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(Adam::new(LR)?),
+        Step::mse(anfis, 2, 1, DType::F64),
+    )?;
     let data = DataSet::from_tensors(x.clone(), t.clone())?;
     let options = FitOptions {
         epochs: EPOCHS,

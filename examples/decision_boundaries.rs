@@ -21,7 +21,6 @@ use std::time::Instant;
 use adnet::graph::Graph;
 use adnet::nn::data::{two_spirals, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::plot::{plot_decision_grid, DecisionPanel};
 use adnet::nn::train::{FitOptions, Step, Trainer};
@@ -145,18 +144,12 @@ fn train(
         .dtype(DType::F64)
         .build(&g, "mlp", &mut rng)?;
     let params = mlp.parameters();
-    let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(depth.lr)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let logits = mlp.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(Adam::new(depth.lr)?),
+        Step::cross_entropy(mlp, 2, DType::F64),
+    )?;
     let options = FitOptions {
         epochs: depth.epochs,
         batch_size: usize::MAX,

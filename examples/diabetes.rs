@@ -21,7 +21,6 @@ use adnet::graph::Graph;
 use adnet::nn::classic::{FullBatchMethod, GaussNewton, LevenbergMarquardt};
 use adnet::nn::data::{CsvOptions, DataSet, TargetColumns};
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{mse_loss, Reduction};
 use adnet::nn::optim::{Adam, Optimizer};
 use adnet::nn::train::{EarlyStopping, FitOptions, Monitor, Step, Trainer};
 use adnet::tensor::rand::{rngs::StdRng, SeedableRng};
@@ -65,18 +64,7 @@ fn run(
         .build(&g, "net", &mut rng)?;
     let params = model.parameters();
     let d = sizes[0];
-    let builder = move |g: &Graph, n: usize| {
-        let x = g.input(&format!("x{n}"), [n, d], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = model.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    };
+    let builder = Step::mse(model, d, 1, DType::F64);
     let (mut trainer, batch_size) = match rule {
         Rule::Method(method) => (
             Trainer::with_method(&g, params, method, builder)?,

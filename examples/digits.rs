@@ -21,7 +21,6 @@ use adnet::graph::Graph;
 use adnet::nn::checkpoint;
 use adnet::nn::data::{CsvOptions, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module, Sequential};
-use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::plot::{plot_curves, plot_curves_scaled};
 use adnet::nn::train::lr_range_test;
@@ -74,18 +73,12 @@ fn build_model(g: &Graph, seed: u64) -> adnet::nn::Result<Sequential> {
 /// A trainer of `model` with Adam and cross-entropy on the logits.
 fn make_trainer<'g>(g: &'g Graph, model: Sequential) -> adnet::nn::Result<Trainer<'g>> {
     let params = model.parameters();
-    Trainer::new(g, params, Box::new(Adam::new(LR)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 64], DType::F32)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F32)?;
-        let logits = model.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })
+    Trainer::new(
+        g,
+        params,
+        Box::new(Adam::new(LR)?),
+        Step::cross_entropy(model, 64, DType::F32),
+    )
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -16,7 +16,6 @@ use adnet::nn::classic::{
 };
 use adnet::nn::data::DataSet;
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{mse_loss, Reduction};
 use adnet::nn::optim::{Adam, Optimizer, Sgd};
 use adnet::nn::plot::plot_curves;
 use adnet::nn::train::{FitOptions, Step, Trainer};
@@ -73,18 +72,7 @@ fn train(data: &DataSet, rule: Rule) -> Result<Vec<f64>, Error> {
         .dtype(DType::F64)
         .build(&g, "net", &mut rng)?;
     let params = model.parameters();
-    let builder = move |g: &Graph, n: usize| {
-        let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = model.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    };
+    let builder = Step::mse(model, 1, 1, DType::F64);
     let mut trainer = match rule {
         Rule::Method(method) => Trainer::with_method(&g, params, method, builder)?,
         Rule::Optimizer(optimizer) => Trainer::new(&g, params, optimizer, builder)?,

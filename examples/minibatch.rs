@@ -15,7 +15,6 @@ use std::time::Instant;
 use adnet::graph::Graph;
 use adnet::nn::data::{CsvOptions, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Sgd;
 use adnet::nn::plot::{plot_curves, plot_curves_scaled};
 use adnet::nn::train::{FitOptions, Step, Trainer};
@@ -65,18 +64,12 @@ fn run(
         .dtype(DType::F32)
         .build(&g, "mlp", &mut rng)?;
     let params = mlp.parameters();
-    let mut trainer = Trainer::new(&g, params, Box::new(Sgd::new(LR)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 64], DType::F32)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F32)?;
-        let logits = mlp.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(Sgd::new(LR)?),
+        Step::cross_entropy(mlp, 64, DType::F32),
+    )?;
     let n = train.len();
     let mut curve = vec![(0.0, 0.0, trainer.evaluate(train, n)?.loss)];
     let mut seconds = 0.0;

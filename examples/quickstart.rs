@@ -7,7 +7,6 @@
 use adnet::autodiff::{check_grad, CheckOptions};
 use adnet::nn::data::DataSet;
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{mse_loss, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::train::{FitOptions, Step, Trainer};
 use std::f64::consts::PI;
@@ -117,18 +116,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .dtype(DType::F64)
         .build(&fit, "sin", &mut rng)?;
     let params = mlp.parameters();
-    let mut trainer = Trainer::new(&fit, params, Box::new(Adam::new(0.02)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = mlp.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &fit,
+        params,
+        Box::new(Adam::new(0.02)?),
+        Step::mse(mlp, 1, 1, DType::F64),
+    )?;
     let xs: Vec<f64> = (0..64).map(|i| -PI + 2.0 * PI * i as f64 / 63.0).collect();
     let ys: Vec<f64> = xs.iter().map(|x| x.sin()).collect();
     let data = DataSet::from_tensors(

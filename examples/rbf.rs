@@ -23,7 +23,6 @@ use std::time::Instant;
 use adnet::graph::Graph;
 use adnet::nn::data::{two_spirals, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::plot::{plot_decision_grid, DecisionPanel};
 use adnet::nn::rbf::{Rbf, RbfOptions};
@@ -157,18 +156,12 @@ fn gradient_train(
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
     let start = Instant::now();
     let params = model.parameters();
-    let mut trainer = Trainer::new(g, params, Box::new(Adam::new(lr)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let logits = model.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        g,
+        params,
+        Box::new(Adam::new(lr)?),
+        Step::cross_entropy(model, 2, DType::F64),
+    )?;
     let options = FitOptions {
         epochs,
         batch_size: usize::MAX,

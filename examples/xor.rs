@@ -15,7 +15,6 @@ use std::path::Path;
 use adnet::graph::Graph;
 use adnet::nn::data::DataSet;
 use adnet::nn::layers::{Activation, Mlp, Module};
-use adnet::nn::loss::{mse_loss, Reduction};
 use adnet::nn::optim::Sgd;
 use adnet::nn::plot::{plot_curves, plot_decision_boundary};
 use adnet::nn::train::{FitOptions, Step, Trainer};
@@ -46,18 +45,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build(&g, "xor", &mut rng)?;
     let params = mlp.parameters();
     let optimizer = Sgd::new(0.5)?.momentum(0.9)?;
-    let mut trainer = Trainer::new(&g, params, Box::new(optimizer), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = mlp.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(optimizer),
+        Step::mse(mlp, 2, 1, DType::F64),
+    )?;
 
     println!("XOR with a 2-2-1 sigmoid MLP, MSE, SGD lr 0.5 momentum 0.9, full batch, f64");
     let before = trainer.predict(&x)?.to_f64_vec();

@@ -10,7 +10,6 @@ use adnet::graph::Graph;
 use adnet::nn::checkpoint;
 use adnet::nn::data::{CsvOptions, DataSet};
 use adnet::nn::layers::{Activation, Mlp, Module, Sequential};
-use adnet::nn::loss::{cross_entropy, Reduction};
 use adnet::nn::optim::Adam;
 use adnet::nn::train::{FitOptions, Step, Trainer};
 use adnet::nn::Result;
@@ -45,18 +44,12 @@ fn model(g: &Graph, seed: u64) -> Result<Sequential> {
 
 fn make_trainer(g: &Graph, model: Sequential) -> Result<Trainer<'_>> {
     let params = model.parameters();
-    Trainer::new(g, params, Box::new(Adam::new(3e-3)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 64], DType::F32)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F32)?;
-        let logits = model.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })
+    Trainer::new(
+        g,
+        params,
+        Box::new(Adam::new(3e-3)?),
+        Step::cross_entropy(model, 64, DType::F32),
+    )
 }
 
 #[test]

@@ -11,7 +11,6 @@ use adnet_nn::anfis::{
 use adnet_nn::classic::linalg::{cholesky, cholesky_solve, gemv_transposed, gram};
 use adnet_nn::data::DataSet;
 use adnet_nn::layers::Module;
-use adnet_nn::loss::{mse_loss, Reduction};
 use adnet_nn::optim::Adam;
 use adnet_nn::train::{FitOptions, Step, Trainer};
 use adnet_nn::NnError;
@@ -386,18 +385,12 @@ fn backprop_rmse(epochs: usize) -> Result<f64, NnError> {
     let g = Graph::new();
     let anfis = sinc_anfis(&g)?;
     let params = anfis.parameters();
-    let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(0.03)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = anfis.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(Adam::new(0.03)?),
+        Step::mse(anfis, 2, 1, DType::F64),
+    )?;
     let data = DataSet::from_tensors(x, t)?;
     let options = FitOptions {
         epochs,

@@ -389,18 +389,12 @@ fn gradient_training_through_the_trainer_separates_the_spirals() -> Result<()> {
     let widths_before = rbf.widths(&g)?;
     let probe = rbf.clone();
     let params = rbf.parameters();
-    let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(0.05)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let logits = rbf.forward(g, x)?;
-        let loss = cross_entropy(logits, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: logits.id(),
-        })
-    })?;
+    let mut trainer = Trainer::new(
+        &g,
+        params,
+        Box::new(Adam::new(0.05)?),
+        Step::cross_entropy(rbf, 2, DType::F64),
+    )?;
     let options = FitOptions {
         epochs: 300,
         batch_size: 200,

@@ -4,7 +4,6 @@
 use adnet_graph::Graph;
 use adnet_nn::data::{CsvOptions, DataSet};
 use adnet_nn::layers::{Activation, Mlp, Module};
-use adnet_nn::loss::{cross_entropy, mse_loss, Reduction};
 use adnet_nn::optim::{Adam, Sgd};
 use adnet_nn::train::{
     lr_range_test, EarlyStopping, FitOptions, Monitor, Step, Task, Trainer, HISTORY_CSV_HEADER,
@@ -35,18 +34,12 @@ fn xor_trainer(g: &Graph, seed: u64) -> Result<Trainer<'_>> {
         .build(g, "xor", &mut rng)?;
     let params = mlp.parameters();
     let optimizer = Sgd::new(0.5)?.momentum(0.9)?;
-    Trainer::new(g, params, Box::new(optimizer), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = mlp.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })
+    Trainer::new(
+        g,
+        params,
+        Box::new(optimizer),
+        Step::mse(mlp, 2, 1, DType::F64),
+    )
 }
 
 fn full_batch(epochs: usize) -> FitOptions {
@@ -93,18 +86,12 @@ fn iris_trainer(g: &Graph, lr: f64) -> Result<Trainer<'_>> {
         .dtype(DType::F64)
         .build(g, "iris", &mut rng)?;
     let params = mlp.parameters();
-    Trainer::new(g, params, Box::new(Adam::new(lr)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 4], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let y = mlp.forward(g, x)?;
-        let loss = cross_entropy(y, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })
+    Trainer::new(
+        g,
+        params,
+        Box::new(Adam::new(lr)?),
+        Step::cross_entropy(mlp, 4, DType::F64),
+    )
 }
 
 fn iris_split() -> Result<(DataSet, DataSet)> {
@@ -324,18 +311,12 @@ fn dropout_trainer(g: &Graph) -> Result<(Trainer<'_>, adnet_nn::layers::Dropout)
         .push(dropout.clone())
         .push(Linear::new(g, "fc2", 16, 3, options, &mut rng)?);
     let params = net.parameters();
-    let trainer = Trainer::new(g, params, Box::new(Adam::new(0.01)?), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 4], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let y = net.forward(g, x)?;
-        let loss = cross_entropy(y, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let trainer = Trainer::new(
+        g,
+        params,
+        Box::new(Adam::new(0.01)?),
+        Step::cross_entropy(net, 4, DType::F64),
+    )?;
     Ok((trainer, dropout))
 }
 

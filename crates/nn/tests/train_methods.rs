@@ -10,7 +10,6 @@ use adnet_nn::classic::{
 };
 use adnet_nn::data::DataSet;
 use adnet_nn::layers::{Activation, Mlp, Module};
-use adnet_nn::loss::{cross_entropy, mse_loss, Reduction};
 use adnet_nn::optim::{schedule::StepLr, Adam, Optimizer};
 use adnet_nn::train::{FitOptions, ScheduleInterval, Step, Trainer};
 use adnet_nn::{NnError, Result};
@@ -49,18 +48,7 @@ fn sine_trainer(g: &Graph, rule: Rule) -> Result<Trainer<'_>> {
         .dtype(DType::F64)
         .build(g, "net", &mut rng)?;
     let params = model.parameters();
-    let builder = move |g: &Graph, n: usize| {
-        let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-        let y = model.forward(g, x)?;
-        let loss = mse_loss(y, t, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    };
+    let builder = Step::mse(model, 1, 1, DType::F64);
     match rule {
         Rule::Method(method) => Trainer::with_method(g, params, method, builder),
         Rule::Optimizer(optimizer) => Trainer::new(g, params, optimizer, builder),
@@ -202,19 +190,12 @@ fn least_squares_methods_need_outputs_shaped_like_targets() -> Result<()> {
         .dtype(DType::F64)
         .build(&g, "clf", &mut rng)?;
     let params = model.parameters();
-    let mut trainer =
-        Trainer::with_method(&g, params, LevenbergMarquardt::default(), move |g, n| {
-            let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-            let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-            let y = model.forward(g, x)?;
-            let loss = cross_entropy(y, t, 0.0, Reduction::Mean)?;
-            Ok(Step {
-                input: x.id(),
-                target: t.id(),
-                loss: loss.id(),
-                output: y.id(),
-            })
-        })?;
+    let mut trainer = Trainer::with_method(
+        &g,
+        params,
+        LevenbergMarquardt::default(),
+        Step::cross_entropy(model, 2, DType::F64),
+    )?;
     let x = Tensor::from_vec(vec![0.0f64, 1.0, 1.0, 0.0], [2, 2])?;
     let t = Tensor::from_vec(vec![0.0f64, 2.0], [2])?;
     let error = trainer.train_batch(&x, &t).unwrap_err().to_string();
@@ -249,18 +230,12 @@ fn lbfgs_trains_a_classifier_on_its_cross_entropy() -> Result<()> {
         .dtype(DType::F64)
         .build(&g, "clf", &mut rng)?;
     let params = model.parameters();
-    let mut trainer = Trainer::with_method(&g, params, Lbfgs::default(), move |g, n| {
-        let x = g.input(&format!("x{n}"), [n, 2], DType::F64)?;
-        let t = g.input(&format!("t{n}"), [n], DType::F64)?;
-        let y = model.forward(g, x)?;
-        let loss = cross_entropy(y, t, 0.0, Reduction::Mean)?;
-        Ok(Step {
-            input: x.id(),
-            target: t.id(),
-            loss: loss.id(),
-            output: y.id(),
-        })
-    })?;
+    let mut trainer = Trainer::with_method(
+        &g,
+        params,
+        Lbfgs::default(),
+        Step::cross_entropy(model, 2, DType::F64),
+    )?;
     let before = trainer.evaluate(&data, 40)?.loss;
     trainer.fit(
         &data,

@@ -49,7 +49,6 @@
 //! ```
 //! use adnet_graph::Graph;
 //! use adnet_nn::layers::Module;
-//! use adnet_nn::loss::{mse_loss, Reduction};
 //! use adnet_nn::optim::Adam;
 //! use adnet_nn::rbf::{Rbf, RbfOptions};
 //! use adnet_nn::train::{Step, Trainer};
@@ -75,13 +74,8 @@
 //!
 //! // then train everything by gradient descent
 //! let params = rbf.parameters();
-//! let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(1e-3)?), move |g, n| {
-//!     let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-//!     let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-//!     let y = rbf.forward(g, x)?;
-//!     let loss = mse_loss(y, t, Reduction::Mean)?;
-//!     Ok(Step { input: x.id(), target: t.id(), loss: loss.id(), output: y.id() })
-//! })?;
+//! let step = Step::mse(rbf, 1, 1, DType::F64);
+//! let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(1e-3)?), step)?;
 //! let step = trainer.train_batch(&features, &targets)?;
 //! assert!(step.loss < 1e-4);
 //! # Ok::<(), adnet_nn::NnError>(())

@@ -48,7 +48,6 @@ impl<'g> Trainer<'g> {
     /// use adnet_nn::classic::LevenbergMarquardt;
     /// use adnet_nn::data::DataSet;
     /// use adnet_nn::layers::{Activation, Mlp, Module};
-    /// use adnet_nn::loss::{mse_loss, Reduction};
     /// use adnet_nn::train::{FitOptions, Step, Trainer};
     /// use adnet_tensor::{rand::{rngs::StdRng, SeedableRng}, DType, Tensor};
     ///
@@ -57,13 +56,8 @@ impl<'g> Trainer<'g> {
     /// let model = Mlp::new(&[1, 8, 1]).activation(Activation::Tanh).dtype(DType::F64)
     ///     .build(&g, "net", &mut rng)?;
     /// let params = model.parameters();
-    /// let mut trainer = Trainer::with_method(&g, params, LevenbergMarquardt::default(), move |g, n| {
-    ///     let x = g.input(&format!("x{n}"), [n, 1], DType::F64)?;
-    ///     let t = g.input(&format!("t{n}"), [n, 1], DType::F64)?;
-    ///     let y = model.forward(g, x)?;
-    ///     let loss = mse_loss(y, t, Reduction::Mean)?;
-    ///     Ok(Step { input: x.id(), target: t.id(), loss: loss.id(), output: y.id() })
-    /// })?;
+    /// let step = Step::mse(model, 1, 1, DType::F64);
+    /// let mut trainer = Trainer::with_method(&g, params, LevenbergMarquardt::default(), step)?;
     /// let x: Vec<f64> = (0..40).map(|i| i as f64 / 40.0 * 6.0 - 3.0).collect();
     /// let y: Vec<f64> = x.iter().map(|x| x.sin()).collect();
     /// let data = DataSet::from_tensors(Tensor::from_vec(x, [40, 1])?, Tensor::from_vec(y, [40, 1])?)?;

@@ -53,6 +53,9 @@ type Builder<'g> = Box<dyn Fn(&Graph, usize) -> Result<Step> + 'g>;
 /// ([`Graph::with_params_mut`]) with the gradients borrowed from the plan's outputs (no copy,
 /// unless clipping needs one). Evaluation and prediction use plans without gradients.
 ///
+/// The example writes the builder out; [`Step::mse`] and [`Step::cross_entropy`] give the two
+/// usual ones (a model, mean squared error or softmax cross-entropy on integer labels).
+///
 /// # Examples
 /// ```
 /// use adnet_graph::Graph;

@@ -4,9 +4,13 @@
 //!
 //! [`Trainer`]: super::Trainer
 
-use adnet_graph::NodeId;
+use adnet_graph::{Graph, NodeId, Var};
+use adnet_tensor::DType;
 
+use crate::layers::Module;
+use crate::loss::{cross_entropy, mse_loss, Reduction};
 use crate::train::EarlyStopping;
+use crate::Result;
 
 /// The nodes a [`Trainer`]'s builder adds for one batch size.
 ///
@@ -22,6 +26,82 @@ pub struct Step {
     /// The model's predictions, for metrics and
     /// [`Trainer::predict`](super::Trainer::predict).
     pub output: NodeId,
+}
+
+impl Step {
+    /// The builder of a regression step, for [`Trainer::new`](super::Trainer::new): inputs
+    /// `x{n}` of shape `[n, features]` and targets `t{n}` of shape `[n, outputs]` (both
+    /// `dtype`), the model's output, and the mean squared error against the targets.
+    ///
+    /// # Examples
+    /// ```
+    /// use adnet_graph::Graph;
+    /// use adnet_nn::layers::{Mlp, Module};
+    /// use adnet_nn::optim::Adam;
+    /// use adnet_nn::train::{Step, Trainer};
+    /// use adnet_tensor::rand::{rngs::StdRng, SeedableRng};
+    /// use adnet_tensor::{DType, Tensor};
+    /// let g = Graph::new();
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let mlp = Mlp::new(&[3, 8, 2]).dtype(DType::F64).build(&g, "mlp", &mut rng)?;
+    /// let params = mlp.parameters();
+    /// let step = Step::mse(mlp, 3, 2, DType::F64);
+    /// let mut trainer = Trainer::new(&g, params, Box::new(Adam::new(0.01)?), step)?;
+    /// let (x, t) = (Tensor::zeros([5, 3], DType::F64), Tensor::ones([5, 2], DType::F64));
+    /// let outcome = trainer.train_batch(&x, &t)?;
+    /// assert_eq!(outcome.size, 5);
+    /// # Ok::<(), adnet_nn::NnError>(())
+    /// ```
+    pub fn mse<M: Module>(
+        model: M,
+        features: usize,
+        outputs: usize,
+        dtype: DType,
+    ) -> impl Fn(&Graph, usize) -> Result<Step> {
+        move |g: &Graph, n: usize| {
+            Step::supervised(g, &model, [n, features], &[n, outputs], dtype, |y, t| {
+                mse_loss(y, t, Reduction::Mean)
+            })
+        }
+    }
+
+    /// The builder of a classification step, for [`Trainer::new`](super::Trainer::new):
+    /// inputs `x{n}` of shape `[n, features]` and integer class labels `t{n}` of shape `[n]`
+    /// (both `dtype`), the model's output as logits, and the mean softmax cross-entropy
+    /// ([`cross_entropy`], no label smoothing).
+    pub fn cross_entropy<M: Module>(
+        model: M,
+        features: usize,
+        dtype: DType,
+    ) -> impl Fn(&Graph, usize) -> Result<Step> {
+        move |g: &Graph, n: usize| {
+            Step::supervised(g, &model, [n, features], &[n], dtype, |y, t| {
+                cross_entropy(y, t, 0.0, Reduction::Mean)
+            })
+        }
+    }
+
+    /// Declares the batch's inputs and targets, applies `model` and `loss`.
+    fn supervised<'g, M: Module>(
+        g: &'g Graph,
+        model: &M,
+        features: [usize; 2],
+        targets: &[usize],
+        dtype: DType,
+        loss: impl Fn(Var<'g>, Var<'g>) -> Result<Var<'g>>,
+    ) -> Result<Step> {
+        let n = features[0];
+        let x = g.input(&format!("x{n}"), features, dtype)?;
+        let t = g.input(&format!("t{n}"), targets, dtype)?;
+        let y = model.forward(g, x)?;
+        let loss = loss(y, t)?;
+        Ok(Step {
+            input: x.id(),
+            target: t.id(),
+            loss: loss.id(),
+            output: y.id(),
+        })
+    }
 }
 
 /// A list of parameters to train: `Vec<NodeId>`, `&[NodeId]`, or [`Module::parameters`]'s
