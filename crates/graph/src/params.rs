@@ -30,14 +30,7 @@ impl Graph {
     pub fn set_param(&self, node: impl IntoNode, value: &Tensor) -> Result<()> {
         let id = node.node_in(self)?;
         let mut data = self.data_mut();
-        let node = data.node(id)?;
-        let NodeKind::Param { slot } = node.kind else {
-            return Err(GraphError::WrongKind {
-                node: id,
-                expected: "a parameter",
-                actual: node.kind.describe(),
-            });
-        };
+        let slot = param_slot(&data, id)?;
         check_value(&data, id, value)?;
         data.leaf_values[slot].assign(value);
         Ok(())
@@ -74,14 +67,7 @@ impl Graph {
         // small inline lists: an optimizer calls this every step, and models have few tensors
         let mut slots: SmallVec<[(usize, usize); 8]> = SmallVec::new();
         for &id in ids {
-            let node = data.node(id)?;
-            let NodeKind::Param { slot } = node.kind else {
-                return Err(GraphError::WrongKind {
-                    node: id,
-                    expected: "a parameter",
-                    actual: node.kind.describe(),
-                });
-            };
+            let slot = param_slot(&data, id)?;
             if slots.iter().any(|&(s, _)| s == slot) {
                 return Err(GraphError::InvalidArgument {
                     op: "with_params_mut".to_string(),
@@ -131,6 +117,22 @@ impl Graph {
 }
 
 /// Checks a value against an input's or parameter's declared spec.
+/// The slot of parameter `id`'s value in the graph's leaf values.
+///
+/// # Errors
+/// [`GraphError::WrongKind`] for a node that is not a parameter.
+fn param_slot(data: &GraphData, id: NodeId) -> Result<usize> {
+    let node = data.node(id)?;
+    match node.kind {
+        NodeKind::Param { slot } => Ok(slot),
+        _ => Err(GraphError::WrongKind {
+            node: id,
+            expected: "a parameter",
+            actual: node.kind.describe(),
+        }),
+    }
+}
+
 pub(crate) fn check_value(data: &GraphData, id: NodeId, value: &Tensor) -> Result<()> {
     let spec = &data.node(id)?.spec;
     if value.shape() == &spec.shape && value.dtype() == spec.dtype {
