@@ -424,3 +424,20 @@ fn profile_times_every_kernel_call_and_matches_run() -> Result<()> {
     assert_eq!(profile.entries()[0].node, None);
     Ok(())
 }
+
+#[test]
+fn a_buffer_is_never_shared_by_values_of_different_sizes() -> Result<()> {
+    // s and t are one element, x·t a thousand: x·t may not take s's freed buffer (it would be
+    // re-grown and zero-filled on every run), so four buffers: 1, 1, 1000 and the output's
+    // 1000 (a value never shares its operand's buffer); sharing would make three
+    let g = Graph::new();
+    let x = g.input("x", [1000], DType::F32)?;
+    let s = x.sum_all();
+    let t = s + 1.0;
+    let u = (x * t).exp();
+    let plan = g.compile([u])?;
+    let stats = plan.stats();
+    let expected = (4, (1 + 1 + 1000 + 1000) * 4);
+    assert_eq!((stats.buffers, stats.buffer_bytes), expected, "{stats:?}");
+    Ok(())
+}

@@ -103,14 +103,12 @@ pub fn matmul_t(
     let (m, n) = (shape[shape.rank() - 2], shape[shape.rank() - 1]);
     let k = matrix_dims(a.shape(), transpose_a)?.1;
     let macs = m.saturating_mul(n).saturating_mul(k);
-    if transpose_a && n < NARROW_OUTPUT && m >= 4 * NARROW_OUTPUT && macs >= NARROW_PRODUCT {
+    let narrow = transpose_a && n < NARROW_OUTPUT && m >= 4 * NARROW_OUTPUT;
+    if narrow && macs >= NARROW_PRODUCT && a.rank() == 2 && b.rank() == 2 {
         let done = OUT_SCRATCH.with(|scratch| {
             let Ok(mut scratch) = scratch.try_borrow_mut() else {
-                return Ok(false);
+                return Ok(false); // in use further up this thread's stack
             };
-            if a.rank() != 2 || b.rank() != 2 {
-                return Ok(false);
-            }
             // (aᵀ·op(b))ᵀ = op(b)ᵀ·a: `a` is then a row-major right operand, wide along m
             let flipped = Shape::from([n, m]);
             scratch.reset(&flipped, a.dtype());
